@@ -2,9 +2,41 @@
 
 Domains are documents, input values are words, latent labels are topics:
 p(x|y) is fixed and the label mix p_d(y) shifts from domain to domain.
+
+Public names are loaded on first access (PEP 562), so that ``import llstopic``
+and ``llstopic --help`` do not pay for numba, scikit-learn or gensim.
 """
 
-from ._version import __version__
-from .corpus import Corpus
+import importlib
 
-__all__ = ["__version__", "Corpus"]
+from ._version import __version__
+
+# public name -> module that defines it (relative to this package).
+# To export a new public name, add it HERE; do not import modules at the top of
+# this file (that would make `import llstopic` pay for numba/scikit-learn/gensim).
+_EXPORTS = {
+    "Corpus": ".corpus",
+    "Factorizer": ".factorizers._base",
+    "available": ".factorizers._base",
+    "load": ".factorizers._base",
+    "make_factorizer": ".factorizers._base",
+    "register_factorizer": ".factorizers._base",
+    "AnchorWords": ".factorizers.anchor",
+    "NMF": ".factorizers.nmf",
+    "GensimLDA": ".factorizers.lda",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'llstopic' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

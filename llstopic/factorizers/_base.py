@@ -1,0 +1,395 @@
+"""The interface every factorizer follows, and everything they share.
+
+A factorizer turns counts of shape (n_domains, n_words) into
+``topic_word_`` p(x|y), of shape (n_topics, n_words), and ``domain_topic_``
+p_d(y), of shape (n_domains, n_topics).  Subclasses implement ``_fit`` (and
+optionally ``_check_params`` and ``_infer``); validation, inference for new
+domains, posteriors, likelihoods, persistence and the registry live here once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+
+from .._kernels.inference import infer_proportions
+from .._validation import check_count_matrix, check_positive_int, check_random_state
+from .._version import __version__
+
+__all__ = ["Factorizer", "register_factorizer", "make_factorizer", "available", "load"]
+
+_FORMAT = "llstopic-factorizer"
+_FORMAT_VERSION = 1
+
+# Built-in back ends resolve lazily, so that importing llstopic does not import
+# gensim and the registry has no import cycle.
+_BUILTIN = {
+    "anchor": "llstopic.factorizers.anchor:AnchorWords",
+    "nmf": "llstopic.factorizers.nmf:NMF",
+    "lda": "llstopic.factorizers.lda:GensimLDA",
+}
+_REGISTRY: dict[str, type] = {}
+
+
+def _as_counts(X, name="X"):
+    """(csr counts, vocabulary or None) from a Corpus, array or sparse matrix."""
+    from ..corpus import Corpus
+
+    if isinstance(X, Corpus):
+        if X.n_tokens == 0:
+            raise ValueError(f"{name} holds no tokens (every count is zero); at least one token is required")
+        return X.counts, X.vocabulary
+    return check_count_matrix(X, name), None
+
+
+class Factorizer(BaseEstimator):
+    """Base class of every factorizer (scikit-learn estimator conventions).
+
+    Subclasses define ``__init__(self, n_topics, *, ..., random_state=None)``
+    storing their keyword arguments only, and implement:
+
+    ``_fit(self, corpus, rng)``
+        Return ``(topic_word, domain_topic)`` for a validated
+        :class:`~llstopic.Corpus` and a :class:`numpy.random.Generator`.
+    ``_check_params(self, corpus)`` (optional)
+        Raise ``ValueError``/``TypeError`` for bad hyper-parameters before any
+        work.  ``n_topics`` and the counts are already checked.
+    ``_infer(self, counts)`` (optional)
+        p_d(y) for new domains; the default is maximum likelihood with the
+        topics fixed (:meth:`_infer_domain_topic`).
+
+    ``_saved_attributes`` names the extra fitted attributes that
+    :meth:`save` keeps (arrays, numbers, strings, lists of strings).
+
+    Attributes
+    ----------
+    topic_word_ : ndarray of shape (n_topics, n_words)
+        p(x|y); each row sums to one.
+    domain_topic_ : ndarray of shape (n_domains, n_topics)
+        p_d(y) of the training domains; each row sums to one.
+    n_topics_, n_words_in_, n_domains_ : int
+    vocabulary_ : list of str or None
+        The training corpus' vocabulary, when it had one.
+    """
+
+    _saved_attributes: tuple = ()
+    _registry_name: str | None = None
+
+    #: iterations and duality-gap tolerance of the maximum-likelihood inference of p_d(y)
+    _infer_max_iter = 1000
+    _infer_tol = 1e-7
+
+    # ------------------------------------------------------------- fitting
+    def fit(self, X, y=None):
+        """Fit the factorizer.
+
+        Parameters
+        ----------
+        X : Corpus, array-like or scipy sparse matrix of shape (n_domains, n_words)
+            Non-negative integer counts.
+        y : ignored
+            Present for scikit-learn API consistency; labels are latent.
+
+        Returns
+        -------
+        self
+        """
+        counts, vocabulary = _as_counts(X)
+        from ..corpus import Corpus
+
+        corpus = X if isinstance(X, Corpus) else Corpus._trusted(counts)
+        n_domains, n_words = counts.shape
+        n_topics = check_positive_int(self.n_topics, "n_topics")
+        if n_topics > n_words:
+            raise ValueError(f"n_topics = {n_topics} is larger than the number of words n_words = {n_words}")
+        rng = check_random_state(getattr(self, "random_state", None))
+        self._check_params(corpus)
+        topic_word, domain_topic = self._fit(corpus, rng)
+        self.topic_word_ = _normalize_rows(np.asarray(topic_word, dtype=np.float64), "topic_word")
+        self.domain_topic_ = _normalize_rows(np.asarray(domain_topic, dtype=np.float64), "domain_topic")
+        expect = {"topic_word_": (n_topics, n_words), "domain_topic_": (n_domains, n_topics)}
+        for attr, shape in expect.items():
+            if getattr(self, attr).shape != shape:
+                raise RuntimeError(f"{type(self).__name__}._fit returned {attr[:-1]} of shape "
+                                   f"{getattr(self, attr).shape}, expected {shape}")
+        self.n_topics_ = n_topics
+        self.n_words_in_ = n_words
+        self.n_domains_ = n_domains
+        self.vocabulary_ = vocabulary
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit, then return ``domain_topic_`` of shape (n_domains, n_topics)."""
+        return self.fit(X).domain_topic_
+
+    def _check_params(self, corpus):
+        """Hook: validate hyper-parameters against the corpus before any work."""
+
+    def _fit(self, corpus, rng):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must implement _fit(corpus, rng)")
+
+    # ------------------------------------------------------------ inference
+    def _check_fitted(self):
+        if not hasattr(self, "topic_word_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate "
+                "arguments before using this estimator."
+            )
+
+    def _check_new_counts(self, X, name="X"):
+        counts, _ = _as_counts(X, name)
+        if counts.shape[1] != self.n_words_in_:
+            raise ValueError(f"{name} has {counts.shape[1]} words (columns) but the factorizer was fitted "
+                             f"with n_words = {self.n_words_in_}")
+        return counts
+
+    def _infer_domain_topic(self, counts, topic_word=None):
+        """Maximum-likelihood p_d(y) of every row of ``counts`` with the topics fixed.
+
+        Domains without tokens get the uniform distribution.
+        """
+        topic_word = self.topic_word_ if topic_word is None else topic_word
+        topic_word = np.ascontiguousarray(topic_word, dtype=np.float64)
+        n_topics = topic_word.shape[0]
+        domain_topic = np.full((counts.shape[0], n_topics), 1.0 / n_topics)
+        n_iter = np.zeros(counts.shape[0], dtype=np.int64)
+        infer_proportions(counts.indptr.astype(np.int64), counts.indices.astype(np.int64),
+                          counts.data.astype(np.float64), topic_word, domain_topic, n_iter,
+                          self._infer_max_iter, self._infer_tol)
+        return domain_topic
+
+    def _infer(self, counts):
+        return self._infer_domain_topic(counts)
+
+    def transform(self, X):
+        """p_d(y) of new domains, with the fitted topics fixed.
+
+        Parameters
+        ----------
+        X : Corpus, array-like or scipy sparse matrix of shape (n_domains, n_words)
+
+        Returns
+        -------
+        domain_topic : ndarray of shape (n_domains, n_topics)
+            Rows sum to one; a domain without tokens gets the uniform row.
+        """
+        self._check_fitted()
+        counts = self._check_new_counts(X)
+        return _normalize_rows(np.asarray(self._infer(counts), dtype=np.float64), "domain_topic")
+
+    def posterior(self, words, domains):
+        """p_d(y|x) of observations from the fitted domains.
+
+        Parameters
+        ----------
+        words, domains : array-like of int, shape (n_observations,)
+            Word ids (< n_words) and ids of training domains (< n_domains).
+
+        Returns
+        -------
+        ndarray of shape (n_observations, n_topics)
+        """
+        from ..posterior import lls_posterior
+
+        self._check_fitted()
+        return lls_posterior(self.topic_word_, self.domain_topic_, words, domains)
+
+    def predict(self, words, domains):
+        """Most probable latent label of each observation, int array (n_observations,)."""
+        from ..posterior import lls_predict
+
+        self._check_fitted()
+        return lls_predict(self.topic_word_, self.domain_topic_, words, domains)
+
+    def log_likelihood(self, X, *, smoothing=1e-10):
+        """Log-likelihood per token of ``X`` under the fitted topics.
+
+        p_d(y) of each row of ``X`` is first inferred by :meth:`transform`
+        (so the figure is optimistic for the proportions, as in standard
+        held-out evaluation without document completion).  Word probabilities
+        are mixed with the uniform distribution at weight ``smoothing`` so a
+        word that no topic produces costs ``log(smoothing / n_words)`` rather
+        than ``-inf``.
+
+        Returns
+        -------
+        float
+        """
+        self._check_fitted()
+        if not (0.0 <= smoothing < 1.0):
+            raise ValueError(f"smoothing must be in [0, 1), got {smoothing!r}")
+        counts = self._check_new_counts(X)
+        domain_topic = self.transform(counts)
+        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+        prob = np.einsum("ik,ki->i", domain_topic[rows], self.topic_word_[:, counts.indices])
+        prob = (1.0 - smoothing) * prob + smoothing / self.n_words_in_
+        with np.errstate(divide="ignore"):
+            return float(np.dot(counts.data, np.log(prob)) / counts.data.sum())
+
+    def top_words(self, n=10):
+        """The ``n`` most probable words of each topic.
+
+        Returns
+        -------
+        list of n_topics lists
+            Word strings when the training corpus had a vocabulary, else word ids.
+        """
+        self._check_fitted()
+        n = min(check_positive_int(n, "n"), self.n_words_in_)
+        order = np.argsort(-self.topic_word_, axis=1, kind="stable")[:, :n]
+        if self.vocabulary_ is None:
+            return [[int(w) for w in row] for row in order]
+        return [[self.vocabulary_[w] for w in row] for row in order]
+
+    # ---------------------------------------------------------- persistence
+    def save(self, path):
+        """Save the fitted factorizer to ``path`` (a ``.npz`` file, no pickle).
+
+        Arrays are stored as arrays; parameters and scalars as JSON inside the
+        same file.  :func:`llstopic.load` restores an equal factorizer; loading
+        an untrusted file cannot run code.  Back-end objects (``model_``) are
+        not saved.
+        """
+        self._check_fitted()
+        name = _registry_name_of(type(self))
+        params = self.get_params(deep=False)
+        try:
+            json.dumps(params)
+        except TypeError as exc:
+            raise TypeError(f"cannot save {type(self).__name__}: a parameter is not JSON-serialisable ({exc})") from None
+        arrays, scalars = {}, {}
+        names = ("topic_word_", "domain_topic_", "n_topics_", "n_words_in_", "n_domains_", "vocabulary_")
+        for attr in names + tuple(self._saved_attributes):
+            value = getattr(self, attr, None)
+            if isinstance(value, np.ndarray):
+                if value.dtype == object:
+                    raise TypeError(f"cannot save attribute {attr}: object arrays are not supported")
+                arrays[attr] = value
+            else:
+                if isinstance(value, np.generic):
+                    value = value.item()
+                try:
+                    json.dumps(value)
+                except TypeError:
+                    raise TypeError(f"cannot save attribute {attr} of type {type(value).__name__}") from None
+                scalars[attr] = value
+        meta = {"format": _FORMAT, "format_version": _FORMAT_VERSION, "llstopic_version": __version__,
+                "factorizer": name, "params": params, "attributes": scalars}
+        if "__meta__" in arrays:
+            raise ValueError("an attribute may not be called __meta__")
+        with open(os.fspath(path), "wb") as fh:
+            np.savez(fh, __meta__=np.array(json.dumps(meta)), **arrays)
+
+
+def _normalize_rows(matrix, name):
+    if matrix.ndim != 2 or not np.all(np.isfinite(matrix)) or (matrix < 0).any():
+        raise RuntimeError(f"{name} must be a finite, non-negative 2-D array")
+    sums = matrix.sum(axis=1, keepdims=True)
+    if (sums <= 0).any():
+        raise RuntimeError(f"{name} has a row with zero mass")
+    return matrix / sums
+
+
+# ---------------------------------------------------------------- registry
+def register_factorizer(name, cls=None):
+    """Register a factorizer class under ``name`` for :func:`make_factorizer`.
+
+    Use as ``register_factorizer("mine", MyFactorizer)`` or as a class
+    decorator ``@register_factorizer("mine")``.  The class must accept
+    ``n_topics`` as its first argument and provide ``fit`` returning an object
+    with ``topic_word_`` and ``domain_topic_``; subclassing :class:`Factorizer`
+    gives the rest of the interface.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty string, got {name!r}")
+
+    def decorator(klass):
+        if not isinstance(klass, type) or not callable(getattr(klass, "fit", None)):
+            raise TypeError(f"a factorizer must be a class with a fit method, got {klass!r}")
+        existing = _REGISTRY.get(name)
+        builtin = _BUILTIN.get(name)
+        qualname = f"{klass.__module__}:{klass.__qualname__}"
+        if (existing is not None and existing is not klass) or (builtin is not None and builtin != qualname):
+            raise ValueError(f"a factorizer named {name!r} is already registered")
+        _REGISTRY[name] = klass
+        if issubclass(klass, Factorizer):
+            klass._registry_name = name
+        return klass
+
+    return decorator if cls is None else decorator(cls)
+
+
+def available():
+    """Names of the registered factorizers, sorted."""
+    return sorted(set(_BUILTIN) | set(_REGISTRY))
+
+
+def _resolve(name):
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    if name in _BUILTIN:
+        module, _, attr = _BUILTIN[name].partition(":")
+        klass = getattr(importlib.import_module(module), attr)
+        _REGISTRY.setdefault(name, klass)
+        return klass
+    raise ValueError(f"unknown factorizer {name!r}; available: {', '.join(available())}")
+
+
+def _registry_name_of(klass):
+    for name in available():
+        if name in _REGISTRY and _REGISTRY[name] is klass:
+            return name
+    for name, target in _BUILTIN.items():
+        if target == f"{klass.__module__}:{klass.__qualname__}":
+            return name
+    raise ValueError(f"{klass.__name__} is not registered; call llstopic.register_factorizer(name, "
+                     f"{klass.__name__}) before saving")
+
+
+def make_factorizer(name, n_topics, **params):
+    """Create a factorizer by name: ``make_factorizer("anchor", 10, random_state=0)``.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`available` (``"anchor"``, ``"nmf"``, ``"lda"`` and any
+        registered by the user).
+    n_topics : int
+    **params
+        Keyword arguments of the factorizer class.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {type(name).__name__}: {name!r}")
+    klass = _resolve(name)
+    try:
+        return klass(n_topics, **params)
+    except TypeError as exc:
+        raise TypeError(f"bad parameters for factorizer {name!r}: {exc}") from None
+
+
+def load(path):
+    """Load a factorizer saved with :meth:`Factorizer.save`.
+
+    The file is read with ``allow_pickle=False``: loading cannot run code.
+    """
+    with np.load(os.fspath(path), allow_pickle=False) as data:
+        if "__meta__" not in data.files:
+            raise ValueError(f"{path!s} is not an llstopic factorizer file (no metadata)")
+        meta = json.loads(str(data["__meta__"]))
+        arrays = {k: data[k] for k in data.files if k != "__meta__"}
+    if meta.get("format") != _FORMAT:
+        raise ValueError(f"{path!s} is not an llstopic factorizer file (format {meta.get('format')!r})")
+    if meta.get("format_version", 0) > _FORMAT_VERSION:
+        raise ValueError(f"{path!s} was written by a newer llstopic (format version {meta['format_version']})")
+    klass = _resolve(meta["factorizer"])
+    model = klass(**meta["params"])
+    for attr, value in meta["attributes"].items():
+        setattr(model, attr, value)
+    for attr, value in arrays.items():
+        setattr(model, attr, value)
+    return model
