@@ -23,16 +23,14 @@ def _em_one_domain(indices, data, topic_word, theta, grad, max_iter, tol):
     grad : OUT scratch float64 (n_topics,)
     """
     n_topics = topic_word.shape[0]
-    n_tokens = 0.0
-    for j in range(indices.shape[0]):
-        n_tokens += data[j]
-    if n_tokens <= 0.0:
+    if indices.shape[0] == 0:
         return 0
     it = 0
     while it < max_iter:
         it += 1
         for k in range(n_topics):
             grad[k] = 0.0
+        n_used = 0.0
         for j in range(indices.shape[0]):
             w = indices[j]
             px = 0.0
@@ -40,21 +38,23 @@ def _em_one_domain(indices, data, topic_word, theta, grad, max_iter, tol):
                 px += theta[k] * topic_word[k, w]
             if px <= 0.0:
                 continue  # a word no topic can produce carries no information about theta
-            scale = data[j] / (px * n_tokens)
+            n_used += data[j]
+            scale = data[j] / px
             for k in range(n_topics):
                 grad[k] += topic_word[k, w] * scale
+        if n_used <= 0.0:
+            # no token that any topic can produce: no information, keep uniform
+            for k in range(n_topics):
+                theta[k] = 1.0 / n_topics
+            return it
         gap = -1.0
         total = 0.0
         for k in range(n_topics):
+            grad[k] /= n_used
             if grad[k] - 1.0 > gap:
                 gap = grad[k] - 1.0
             theta[k] *= grad[k]
             total += theta[k]
-        if total <= 0.0:
-            # every token had zero probability: no information, keep uniform
-            for k in range(n_topics):
-                theta[k] = 1.0 / n_topics
-            return it
         for k in range(n_topics):
             theta[k] /= total
         if gap <= tol:
