@@ -74,6 +74,11 @@ def _first_bad(mask):
     return int(np.flatnonzero(mask)[0])
 
 
+def _py(value):
+    """A numpy scalar as the plain Python value, so messages read ``0.5`` not ``np.float64(0.5)``."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def check_finite_array(array, name, *, ndim=None, dtype=np.float64):
     """Convert to a float array, rejecting non-numeric input and NaN/inf."""
     try:
@@ -84,9 +89,9 @@ def check_finite_array(array, name, *, ndim=None, dtype=np.float64):
         raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
     if arr.size and not np.all(np.isfinite(arr)):
         flat = _first_bad(~np.isfinite(arr.ravel()))
-        pos = np.unravel_index(flat, arr.shape)
+        pos = tuple(int(p) for p in np.unravel_index(flat, arr.shape))
         pos = pos[0] if len(pos) == 1 else pos
-        raise ValueError(f"{name} contains a non-finite value {arr.ravel()[flat]!r} at position {pos}")
+        raise ValueError(f"{name} contains a non-finite value {_py(arr.ravel()[flat])!r} at position {pos}")
     return arr
 
 
@@ -108,24 +113,24 @@ def check_id_array(ids, name, *, upper=None, upper_name=None):
         finite = np.isfinite(arr)
         if not finite.all():
             i = _first_bad(~finite)
-            raise ValueError(f"{name} must be finite integer ids; {name}[{i}] = {arr[i]!r}")
+            raise ValueError(f"{name} must be finite integer ids; {name}[{i}] = {_py(arr[i])!r}")
         integral = arr == np.floor(arr)
         if not integral.all():
             i = _first_bad(~integral)
-            raise ValueError(f"{name} must be integer ids; {name}[{i}] = {arr[i]!r} is not an integer")
+            raise ValueError(f"{name} must be integer ids; {name}[{i}] = {_py(arr[i])!r} is not an integer")
         if arr.size and np.abs(arr).max() >= 2**53:
             raise ValueError(f"{name} holds float ids too large to be exact integers")
     if arr.size:
         lo = arr.min()
         if lo < 0:
             i = _first_bad(arr < 0)
-            raise ValueError(f"{name} must be non-negative; {name}[{i}] = {arr[i]!r}")
+            raise ValueError(f"{name} must be non-negative; {name}[{i}] = {_py(arr[i])!r}")
         if upper is not None:
             hi = arr.max()
             if hi >= upper:
                 i = _first_bad(arr >= upper)
                 raise ValueError(
-                    f"{name}[{i}] = {arr[i]!r} is out of range: it must be < "
+                    f"{name}[{i}] = {_py(arr[i])!r} is out of range: it must be < "
                     f"{upper_name or 'the upper bound'} = {upper}"
                 )
     if arr.dtype != np.int64:
@@ -170,15 +175,15 @@ def check_count_matrix(X, name="X", *, require_tokens=True, dtype=np.int64):
     if np.issubdtype(flat.dtype, np.floating):
         bad = ~np.isfinite(flat)
         if bad.any():
-            raise ValueError(f"{name} contains a non-finite count {flat[_first_bad(bad)]!r}"
+            raise ValueError(f"{name} contains a non-finite count {_py(flat[_first_bad(bad)])!r}"
                              + _where(mat, shape, _first_bad(bad)))
         bad = flat != np.floor(flat)
         if bad.any():
-            raise ValueError(f"{name} must hold integer counts, found {flat[_first_bad(bad)]!r}"
+            raise ValueError(f"{name} must hold integer counts, found {_py(flat[_first_bad(bad)])!r}"
                              + _where(mat, shape, _first_bad(bad)))
     bad = flat < 0
     if bad.any():
-        raise ValueError(f"{name} must hold non-negative counts, found {flat[_first_bad(bad)]!r}"
+        raise ValueError(f"{name} must hold non-negative counts, found {_py(flat[_first_bad(bad)])!r}"
                          + _where(mat, shape, _first_bad(bad)))
     if mat is None:
         mat = sp.csr_matrix(values.astype(dtype, copy=False))
@@ -209,10 +214,10 @@ def check_probability_rows(array, name, *, atol=1e-6, ndim=2):
     if (arr < 0).any():
         flat = _first_bad(arr.ravel() < 0)
         pos = np.unravel_index(flat, arr.shape)
-        raise ValueError(f"{name} has a negative entry {arr.ravel()[flat]!r} at position {tuple(int(p) for p in pos)}")
+        raise ValueError(f"{name} has a negative entry {_py(arr.ravel()[flat])!r} at position {tuple(int(p) for p in pos)}")
     sums = arr.sum(axis=-1)
     bad = np.abs(sums - 1.0) > atol
     if bad.any():
         i = _first_bad(bad.ravel())
-        raise ValueError(f"{name} rows must sum to one; row {i} sums to {sums.ravel()[i]!r}")
+        raise ValueError(f"{name} rows must sum to one; row {i} sums to {_py(sums.ravel()[i])!r}")
     return arr
