@@ -24,6 +24,18 @@ _EXPORTS = {
     "AnchorWords": ".factorizers.anchor",
     "NMF": ".factorizers.nmf",
     "GensimLDA": ".factorizers.lda",
+    "make_domain_topic": ".synthetic",
+    "make_topic_word": ".synthetic",
+    "make_finite_lls": ".synthetic",
+    "LLSProblem": ".synthetic",
+    "assign_domains": ".synthetic",
+    "match_topics": ".metrics",
+    "topic_word_error": ".metrics",
+    "domain_topic_error": ".metrics",
+    "matched_accuracy": ".metrics",
+    "oracle_topic_word": ".metrics",
+    "lls_posterior": ".posterior",
+    "lls_predict": ".posterior",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -1,0 +1,539 @@
+"""Latent-label-shift problems whose truth is known.
+
+Every recovery claim in llstopic is checked on problems generated here:
+
+* :func:`make_domain_topic` draws the label mixes p_d(y), shape (n_domains, n_topics);
+* :func:`make_topic_word` draws the class conditionals p(x|y), shape (n_topics, n_words),
+  with planted anchor words;
+* :func:`make_finite_lls` samples a finite-input LLS data set from both and returns an
+  :class:`LLSProblem` holding the data, the hidden labels and the truth;
+* :func:`assign_domains` turns any labelled data set into a semi-synthetic LLS problem.
+
+Every generator takes its own ``random_state``, so the seed of the data and the
+seed of a model fitted to it are independent.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import (
+    check_finite_array,
+    check_id_array,
+    check_positive_int,
+    check_probability_rows,
+    check_random_state,
+)
+from .corpus import Corpus
+
+__all__ = [
+    "make_domain_topic",
+    "make_topic_word",
+    "make_finite_lls",
+    "LLSProblem",
+    "assign_domains",
+]
+
+#: Entries of a drawn ``domain_topic`` below this are set to zero.
+_ZERO_BELOW = 1e-7
+#: How many matrices ``make_domain_topic`` draws before giving up on ``max_condition``.
+_MAX_DRAWS = 200
+#: Default share of a topic's probability held by its anchor words.
+_ANCHOR_MASS = 0.1
+
+
+def _check_positive_real(value, name):
+    """Return ``value`` as a float after checking it is a finite real > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a positive real number, got {type(value).__name__}: {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return value
+
+
+def _check_max_condition(max_condition):
+    if max_condition is None:
+        return np.inf
+    if isinstance(max_condition, bool) or not isinstance(max_condition, numbers.Real):
+        raise TypeError("max_condition must be None or a real number >= 1, got "
+                        f"{type(max_condition).__name__}: {max_condition!r}")
+    value = float(max_condition)
+    if np.isnan(value) or value < 1:
+        raise ValueError(f"max_condition must be >= 1 (a condition number never is smaller), got {value!r}")
+    return value
+
+
+def _shuffled_domain_order(domains, rng):
+    """Order that groups ``domains`` ascending, with a uniformly random order within each domain.
+
+    Sorts one integer key per token, ``domain * 2**32 + random 32-bit``, so no
+    floating-point rounding can move a token into a neighbouring domain.
+    """
+    key = domains << np.int64(32)
+    key |= rng.integers(0, 2**32, size=domains.shape[0], dtype=np.int64)
+    return np.argsort(key)
+
+
+# ----------------------------------------------------------------- parameters
+
+
+def make_domain_topic(n_domains, n_topics, *, alpha, max_condition=None, random_state=None):
+    """Draw label mixes p_d(y): one Dirichlet row per domain.
+
+    Each row is drawn from a symmetric Dirichlet with parameter
+    ``alpha / n_topics`` (``alpha`` is the *total* concentration, the
+    latent-label-shift paper's protocol), entries below 1e-7 are set to zero
+    and the row is renormalised.  With ``max_condition`` the whole matrix is
+    redrawn until its 2-norm condition number is at most ``max_condition``.
+
+    Parameters
+    ----------
+    n_domains : int
+        Number of domains (rows).
+    n_topics : int
+        Number of latent labels (columns).
+    alpha : float
+        Total Dirichlet concentration, > 0.  Small values give nearly pure
+        domains (strong label shift); large values give rows near uniform.
+    max_condition : float, optional
+        Upper bound on ``numpy.linalg.cond(domain_topic, 2)``; at least 1.
+        Requires ``n_domains >= n_topics`` when finite: with fewer domains
+        than labels the matrix cannot have full column rank and the labels are
+        not identifiable.  ``None`` (default) or ``inf`` imposes no bound.
+    random_state : None, int or numpy.random.Generator
+        Seed of the draw.
+
+    Returns
+    -------
+    domain_topic : ndarray of shape (n_domains, n_topics)
+        Rows sum to one.
+
+    Raises
+    ------
+    ValueError
+        If no matrix meeting ``max_condition`` is found in 200 draws; the
+        message gives the smallest condition number seen and suggests a bound.
+
+    Examples
+    --------
+    >>> from llstopic import make_domain_topic
+    >>> dt = make_domain_topic(5, 3, alpha=1.0, max_condition=20, random_state=0)
+    >>> dt.shape
+    (5, 3)
+    >>> bool(np.linalg.cond(dt) <= 20)
+    True
+    """
+    n_domains = check_positive_int(n_domains, "n_domains")
+    n_topics = check_positive_int(n_topics, "n_topics")
+    alpha = _check_positive_real(alpha, "alpha")
+    bound = _check_max_condition(max_condition)
+    if np.isfinite(bound) and n_domains < n_topics:
+        raise ValueError(
+            f"n_domains = {n_domains} < n_topics = {n_topics} with max_condition = {max_condition!r}: "
+            "a domain_topic matrix with fewer domains than topics cannot have full column rank, "
+            "so its condition number is infinite and the labels are not identifiable; "
+            "use n_domains >= n_topics or max_condition=None"
+        )
+    rng = check_random_state(random_state)
+    concentration = np.full(n_topics, alpha / n_topics)
+    best = np.inf
+    for _ in range(_MAX_DRAWS):
+        domain_topic = _draw_rows(rng, concentration, n_domains)
+        if not np.isfinite(bound):
+            return domain_topic
+        cond = float(np.linalg.cond(domain_topic, 2))
+        if cond <= bound:
+            return domain_topic
+        best = min(best, cond)
+    suggestion = f"; max_condition >= {float(f'{best * 1.01:.2g}'):g} would likely work" if np.isfinite(best) else ""
+    raise ValueError(
+        f"max_condition = {max_condition!r} could not be met: no domain_topic matrix of shape "
+        f"({n_domains}, {n_topics}) with alpha = {alpha!r} had a 2-norm condition number <= "
+        f"{max_condition!r} in {_MAX_DRAWS} draws (smallest seen: {best:.4g}). Use a larger "
+        f"max_condition{suggestion}, a smaller alpha (purer domains), or more domains"
+    )
+
+
+def _draw_rows(rng, concentration, n_rows):
+    """Dirichlet rows with entries below ``_ZERO_BELOW`` zeroed, renormalised."""
+    rows = rng.dirichlet(concentration, size=n_rows)
+    rows[rows < _ZERO_BELOW] = 0.0
+    sums = rows.sum(axis=1, keepdims=True)
+    # A row always keeps its largest entry (>= 1 / n_topics >> 1e-7).
+    rows /= sums
+    return rows
+
+
+def make_topic_word(n_words, n_topics, *, beta, anchors_per_topic=1, anchor_mass=_ANCHOR_MASS,
+                    random_state=None):
+    """Draw class conditionals p(x|y) with planted anchor words.
+
+    Each topic owns ``anchors_per_topic`` anchor words, chosen at random
+    positions in the vocabulary, which have zero probability under every
+    other topic.  Together they hold ``anchor_mass`` of the topic's
+    probability, split equally.  The remaining ``1 - anchor_mass`` is spread
+    over the non-anchor words (shared by all topics) by a symmetric Dirichlet
+    with parameter ``beta`` per word.
+
+    Parameters
+    ----------
+    n_words : int
+        Vocabulary size; must exceed ``n_topics * anchors_per_topic``.
+    n_topics : int
+        Number of topics (latent labels).
+    beta : float
+        Per-word Dirichlet concentration over the non-anchor words, > 0 (the
+        topic-model convention, unlike ``alpha`` of :func:`make_domain_topic`,
+        which is a total).  Small ``beta`` gives peaked topics.
+    anchors_per_topic : int, default=1
+        Anchor words per topic.  ``0`` gives a non-separable problem: every
+        word is then shared, and ``anchor_mass`` is ignored.
+    anchor_mass : float, default=0.1
+        Share of each topic's probability on its anchors, in (0, 1).  The
+        default makes each anchor far more frequent than a typical word
+        (``0.1 / anchors_per_topic`` against about ``0.9 / n_words``), so the
+        anchors are easy to find by frequency and their rows are well estimated.
+    random_state : None, int or numpy.random.Generator
+        Seed of the draw.
+
+    Returns
+    -------
+    topic_word : ndarray of shape (n_topics, n_words)
+        Rows sum to one.
+    anchors : ndarray of int64, shape (n_topics, anchors_per_topic)
+        ``anchors[y]`` are the anchor word ids of topic ``y``, ascending.
+
+    Examples
+    --------
+    >>> from llstopic import make_topic_word
+    >>> tw, anchors = make_topic_word(50, 3, beta=0.5, random_state=0)
+    >>> tw.shape, anchors.shape
+    ((3, 50), (3, 1))
+    >>> float(tw[0, anchors[0, 0]])
+    0.1
+    >>> float(tw[1:, anchors[0, 0]].sum())
+    0.0
+    """
+    n_words = check_positive_int(n_words, "n_words")
+    n_topics = check_positive_int(n_topics, "n_topics")
+    beta = _check_positive_real(beta, "beta")
+    anchors_per_topic = check_positive_int(anchors_per_topic, "anchors_per_topic", minimum=0)
+    anchor_mass = _check_positive_real(anchor_mass, "anchor_mass")
+    if anchor_mass >= 1:
+        raise ValueError(f"anchor_mass must be < 1 (the non-anchor words need some probability), "
+                         f"got {anchor_mass!r}")
+    n_anchor_words = n_topics * anchors_per_topic
+    if n_words <= n_anchor_words:
+        raise ValueError(
+            f"n_words = {n_words} is too small for n_topics * anchors_per_topic = {n_topics} * "
+            f"{anchors_per_topic} = {n_anchor_words} anchor words plus at least one shared word; "
+            f"use n_words > {n_anchor_words}"
+        )
+    rng = check_random_state(random_state)
+    order = rng.permutation(n_words)
+    anchors = np.sort(order[:n_anchor_words].reshape(n_topics, anchors_per_topic), axis=1)
+    anchors = anchors.astype(np.int64)
+    shared = np.sort(order[n_anchor_words:])
+    shared_mass = 1.0 - anchor_mass if anchors_per_topic else 1.0
+    shared_rows = rng.dirichlet(np.full(shared.shape[0], beta), size=n_topics)
+    shared_rows *= shared_mass / shared_rows.sum(axis=1, keepdims=True)
+    topic_word = np.zeros((n_topics, n_words))
+    topic_word[:, shared] = shared_rows
+    if anchors_per_topic:
+        topic_word[np.arange(n_topics)[:, None], anchors] = anchor_mass / anchors_per_topic
+    return topic_word, anchors
+
+
+# ----------------------------------------------------------------- problems
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class LLSProblem:
+    """A finite-input LLS data set with its hidden truth.
+
+    Token ``i`` is word ``words[i]`` observed in domain ``domains[i]``, drawn
+    from topic ``labels[i]``.  Tokens are grouped by domain (``domains`` is
+    ascending) and in random order within a domain, so token order carries no
+    label information.
+
+    Attributes
+    ----------
+    corpus : Corpus
+        The counts of shape (n_domains, n_words).
+    words : ndarray of int64, shape (n_tokens,)
+    domains : ndarray of int64, shape (n_tokens,)
+    labels : ndarray of int64, shape (n_tokens,)
+        The hidden latent labels; never shown to a method under test.
+    topic_word : ndarray of shape (n_topics, n_words)
+        True p(x|y).
+    domain_topic : ndarray of shape (n_domains, n_topics)
+        True p_d(y).
+    anchors : ndarray of int64, shape (n_topics, anchors_per_topic)
+        True anchor word ids per topic.
+    """
+
+    corpus: Corpus
+    words: np.ndarray
+    domains: np.ndarray
+    labels: np.ndarray
+    topic_word: np.ndarray
+    domain_topic: np.ndarray
+    anchors: np.ndarray
+
+    @property
+    def n_topics(self):
+        """Number of latent labels."""
+        return self.topic_word.shape[0]
+
+    def expected_counts(self, total=None):
+        """The population-limit count matrix: expected counts given the domain sizes.
+
+        Row d is ``n_d * domain_topic[d] @ topic_word``, the exact expectation
+        of the sampled counts when domain d holds ``n_d`` tokens.  A method that
+        is exact in the population limit must recover the truth from this.
+
+        Parameters
+        ----------
+        total : None, float or array-like of shape (n_domains,)
+            The domain sizes ``n_d``.  ``None`` (default): this problem's own
+            sizes, so the result is the expectation of ``corpus.counts``.  A
+            number: the *overall* number of tokens, split over domains in the
+            same proportions as this problem's domain sizes (with equal domains,
+            ``total / n_domains`` each).  An array: the size of each domain.
+
+        Returns
+        -------
+        ndarray of float64, shape (n_domains, n_words)
+            Row sums equal the domain sizes.
+        """
+        lengths = self.corpus.domain_lengths().astype(np.float64)
+        if total is None:
+            sizes = lengths
+        elif np.ndim(total) == 0:
+            total = check_finite_array(total, "total", ndim=0)
+            if total < 0:
+                raise ValueError(f"total must be >= 0, got {float(total)!r}")
+            sizes = float(total) * lengths / lengths.sum()
+        else:
+            sizes = check_finite_array(total, "total", ndim=1)
+            if sizes.shape[0] != lengths.shape[0]:
+                raise ValueError(f"total has {sizes.shape[0]} domain sizes but n_domains = {lengths.shape[0]}")
+            if (sizes < 0).any():
+                i = int(np.flatnonzero(sizes < 0)[0])
+                raise ValueError(f"total must be non-negative; total[{i}] = {sizes[i]!r}")
+        return sizes[:, None] * (self.domain_topic @ self.topic_word)
+
+    def oracle_topic_word(self):
+        """p(x|y) counted with the true labels; see :func:`llstopic.oracle_topic_word`."""
+        from .metrics import oracle_topic_word
+
+        return oracle_topic_word(self.words, self.labels, self.topic_word.shape[1], self.n_topics)
+
+    def __repr__(self):
+        return (f"LLSProblem(n_domains={self.corpus.n_domains}, n_words={self.corpus.n_words}, "
+                f"n_topics={self.n_topics}, n_tokens={self.words.shape[0]}, "
+                f"anchors_per_topic={self.anchors.shape[1]})")
+
+
+def make_finite_lls(n_words, n_topics, n_domains, tokens_per_domain, *, alpha, beta,
+                    anchors_per_topic=1, anchor_mass=_ANCHOR_MASS, max_condition=None,
+                    random_state=None):
+    """Sample a finite-input latent-label-shift problem with known truth.
+
+    Draws ``domain_topic`` (:func:`make_domain_topic`) and ``topic_word``
+    (:func:`make_topic_word`) from ``random_state``, then for each domain d
+    draws its label counts from Multinomial(n_d, domain_topic[d]) and each
+    token's word from p(x|y) of its label.  Sampling is vectorised: one
+    inverse-CDF search per topic, no Python loop over tokens or domains.
+
+    Parameters
+    ----------
+    n_words, n_topics, n_domains : int
+        Vocabulary size, number of latent labels, number of domains.
+    tokens_per_domain : int or array-like of int, shape (n_domains,)
+        Tokens in each domain: one int for equal domains, or one size per
+        domain (zeros allowed, but at least one token overall).
+    alpha : float
+        Total Dirichlet concentration of the label mixes; see :func:`make_domain_topic`.
+    beta : float
+        Per-word Dirichlet concentration of the topics; see :func:`make_topic_word`.
+    anchors_per_topic : int, default=1
+    anchor_mass : float, default=0.1
+        See :func:`make_topic_word`.
+    max_condition : float, optional
+        Bound on the condition number of ``domain_topic``; see :func:`make_domain_topic`.
+    random_state : None, int or numpy.random.Generator
+        Seed of the data.  Fit models with a separate seed.
+
+    Returns
+    -------
+    LLSProblem
+        Tokens grouped by domain, in random order within each domain.
+
+    Examples
+    --------
+    >>> from llstopic import make_finite_lls
+    >>> problem = make_finite_lls(100, 3, 6, 1000, alpha=1.0, beta=0.5, random_state=0)
+    >>> problem.corpus.shape
+    (6, 100)
+    >>> problem.corpus.n_tokens
+    6000
+    >>> problem.expected_counts().sum(axis=1)
+    array([1000., 1000., 1000., 1000., 1000., 1000.])
+    """
+    n_words = check_positive_int(n_words, "n_words")
+    n_topics = check_positive_int(n_topics, "n_topics")
+    n_domains = check_positive_int(n_domains, "n_domains")
+    lengths = _check_tokens_per_domain(tokens_per_domain, n_domains)
+    rng = check_random_state(random_state)
+    domain_topic = make_domain_topic(n_domains, n_topics, alpha=alpha, max_condition=max_condition,
+                                     random_state=rng)
+    topic_word, anchors = make_topic_word(n_words, n_topics, beta=beta,
+                                          anchors_per_topic=anchors_per_topic,
+                                          anchor_mass=anchor_mass, random_state=rng)
+    # Label counts per (domain, label) block, then tokens laid out label-major:
+    # block (y, d) holds the tokens of label y in domain d, so each label's
+    # words are one contiguous slice drawn in a single call.
+    block_counts = rng.multinomial(lengths, domain_topic)             # (n_domains, n_topics)
+    per_label = block_counts.sum(axis=0)
+    labels = np.repeat(np.arange(n_topics, dtype=np.int64), per_label)
+    domains = np.repeat(np.tile(np.arange(n_domains, dtype=np.int64), n_topics), block_counts.T.ravel())
+    words = np.empty(labels.shape[0], dtype=np.int64)
+    cdf = np.cumsum(topic_word, axis=1)
+    cdf /= cdf[:, -1:]                                                 # last entry exactly 1
+    start = 0
+    for y in range(n_topics):
+        stop = start + int(per_label[y])
+        # First word whose cdf exceeds u: zero-probability words are never chosen.
+        words[start:stop] = np.searchsorted(cdf[y], rng.random(stop - start), side="right")
+        start = stop
+    order = _shuffled_domain_order(domains, rng)
+    words, domains, labels = words[order], domains[order], labels[order]
+    corpus = Corpus.from_tokens(words, domains, n_words=n_words, n_domains=n_domains)
+    return LLSProblem(corpus=corpus, words=words, domains=domains, labels=labels,
+                      topic_word=topic_word, domain_topic=domain_topic, anchors=anchors)
+
+
+def _check_tokens_per_domain(tokens_per_domain, n_domains):
+    if np.ndim(tokens_per_domain) == 0:
+        n = check_positive_int(tokens_per_domain, "tokens_per_domain")
+        return np.full(n_domains, n, dtype=np.int64)
+    lengths = check_id_array(tokens_per_domain, "tokens_per_domain")
+    if lengths.shape[0] != n_domains:
+        raise ValueError(f"tokens_per_domain has {lengths.shape[0]} entries but n_domains = {n_domains}")
+    if lengths.sum() == 0:
+        raise ValueError("tokens_per_domain is zero for every domain: at least one token is required")
+    return lengths
+
+
+# ----------------------------------------------------------------- semi-synthetic
+
+
+def assign_domains(labels, domain_topic, *, random_state=None):
+    """Split a labelled data set into LLS domains with prescribed label mixes.
+
+    The latent-label-shift paper's semi-synthetic protocol: ``n_domains``
+    equal-sized, disjoint domains; domain d holds ``round(m * domain_topic[d])``
+    examples of each label (cumulative rounding, so counts sum to exactly
+    ``m`` and a label with zero weight gets no example); examples are drawn
+    at random without replacement, each used at most once.  The domain size
+    ``m`` is the largest the scarcest label allows.
+
+    Parameters
+    ----------
+    labels : array-like of int, shape (n_examples,)
+        Label of each example, ``0 <= labels[i] < n_topics``.
+    domain_topic : array-like of shape (n_domains, n_topics)
+        Target label mix of each domain; rows sum to one.
+    random_state : None, int or numpy.random.Generator
+        Seed of the selection.
+
+    Returns
+    -------
+    indices : ndarray of int64, shape (n_domains * m,)
+        Selected example indices into ``labels``, all distinct.
+    domain_ids : ndarray of int64, shape (n_domains * m,)
+        The domain of each selected example; ascending, with a random order of
+        examples within each domain.
+
+    Raises
+    ------
+    ValueError
+        If not even one example per domain can be placed.
+
+    Examples
+    --------
+    >>> from llstopic import assign_domains
+    >>> labels = np.repeat([0, 1], 50)
+    >>> idx, dom = assign_domains(labels, [[0.8, 0.2], [0.2, 0.8]], random_state=0)
+    >>> np.bincount(dom).tolist()
+    [50, 50]
+    >>> np.bincount(dom * 2 + labels[idx]).tolist()
+    [40, 10, 10, 40]
+    """
+    domain_topic = check_probability_rows(domain_topic, "domain_topic")
+    n_domains, n_topics = domain_topic.shape
+    labels = check_id_array(labels, "labels", upper=n_topics, upper_name="n_topics (columns of domain_topic)")
+    if labels.shape[0] == 0:
+        raise ValueError("labels is empty: at least one example is required")
+    rng = check_random_state(random_state)
+    available = np.bincount(labels, minlength=n_topics)
+    cum = np.minimum(np.cumsum(domain_topic / domain_topic.sum(axis=1, keepdims=True), axis=1), 1.0)
+    cum[:, -1] = 1.0
+    m = _largest_domain_size(cum, available, labels.shape[0])
+    block_counts = _rounded_counts(cum, np.array([m]))[0]              # (n_domains, n_topics)
+    # Examples in random order within each label, labels in ascending blocks.
+    perm = rng.permutation(labels.shape[0])
+    by_label = perm[np.argsort(labels[perm], kind="stable")]
+    label_start = np.concatenate([[0], np.cumsum(available)[:-1]])
+    taken = block_counts.sum(axis=0)                                   # per label
+    taken_start = np.concatenate([[0], np.cumsum(taken)[:-1]])
+    n_taken = int(taken.sum())
+    offsets = np.arange(n_taken) + np.repeat(label_start - taken_start, taken)
+    indices = by_label[offsets]
+    domain_ids = np.repeat(np.tile(np.arange(n_domains, dtype=np.int64), n_topics), block_counts.T.ravel())
+    order = _shuffled_domain_order(domain_ids, rng)
+    return indices[order].astype(np.int64), domain_ids[order]
+
+
+def _rounded_counts(cum, sizes):
+    """Cumulative rounding of ``size * p_d``: shape (len(sizes), n_domains, n_topics).
+
+    ``counts[j, d] = diff(floor(sizes[j] * cum[d] + 1/2))`` with a leading 0,
+    so each row sums to ``sizes[j]`` exactly, entries are non-negative, a zero
+    weight gives a zero count, and every count is within 1 of ``size * p``.
+    """
+    rounded = np.floor(sizes[:, None, None] * cum[None] + 0.5).astype(np.int64)
+    counts = np.diff(rounded, axis=2, prepend=0)
+    return counts
+
+
+def _largest_domain_size(cum, available, n_examples):
+    """Largest m such that every label has enough examples for m-sized domains."""
+    n_domains = cum.shape[0]
+    weight = np.diff(cum, axis=1, prepend=0.0).sum(axis=0)            # sum_d p_d(y)
+    used = weight > 0
+    # |count - m p| <= 1 per cell, so the answer lies in [lo, hi].
+    hi = min(n_examples // n_domains, int(np.min(np.floor((available[used] + n_domains) / weight[used]))))
+    lo = max(0, int(np.min(np.floor((available[used] - n_domains) / weight[used]))))
+    lo = min(lo, hi)
+    block = max(1, 2**20 // max(1, cum.size))
+    m = hi
+    while m > lo:
+        sizes = np.arange(m, max(lo, m - block), -1)
+        need = _rounded_counts(cum, sizes).sum(axis=1)                # (len(sizes), n_topics)
+        ok = np.flatnonzero((need <= available).all(axis=1))
+        if ok.size:
+            return int(sizes[ok[0]])
+        m = int(sizes[-1]) - 1
+    if lo < 1:
+        short = int(np.argmin(available - _rounded_counts(cum, np.array([1]))[0].sum(axis=0)))
+        raise ValueError(
+            f"labels has too few examples for {n_domains} domains: even one example per domain "
+            f"needs more of label {short} than the {int(available[short])} available"
+        )
+    return lo
