@@ -49,4 +49,186 @@ def infer_proportions(counts, topic_word, max_iter, tol):
 # ---------------------------------------------------------------- anchor words
 
 
+def cooccurrence(counts):
+    """Arora et al.'s co-occurrence matrix Q from a dense (n_domains, n_words)
+    count matrix: the mean over documents with n >= 2 tokens of
+    (h h^T - diag h) / (n (n - 1)).  Returns (Q, number of documents used)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    n_words = counts.shape[1]
+    Q = np.zeros((n_words, n_words))
+    used = 0
+    for h in counts:
+        n = h.sum()
+        if n < 2:
+            continue
+        Q += (np.outer(h, h) - np.diag(h)) / (n * (n - 1))
+        used += 1
+    return Q / max(used, 1), used
+
+
+def _affine_distance2(points, anchors):
+    """Squared distance of every row of ``points`` to the affine span of the
+    rows ``anchors`` (least squares on the translated anchors)."""
+    base = points[anchors[0]]
+    diffs = points - base
+    if len(anchors) == 1:
+        return (diffs ** 2).sum(axis=1)
+    span = (points[anchors[1:]] - base).T
+    coef, *_ = np.linalg.lstsq(span, diffs.T, rcond=None)
+    return ((diffs.T - span @ coef) ** 2).sum(axis=0)
+
+
+def find_anchors(points, candidates, n_anchors, max_passes):
+    """Greedy farthest point from the affine span, then clean-up passes that
+    re-pick each anchor against the affine span of the others; distances by
+    least squares from scratch every time.  Returns a list of row ids."""
+    points = np.asarray(points, dtype=np.float64)
+    candidates = list(candidates)
+    sub = points[candidates]
+    norms = (sub ** 2).sum(axis=1)
+    chosen = [int(np.argmax(norms))]
+    for _ in range(1, n_anchors):
+        d2 = _affine_distance2(sub, chosen)
+        d2[chosen] = -np.inf
+        chosen.append(int(np.argmax(d2)))
+    for _ in range(max_passes):
+        changed = False
+        for k in range(n_anchors):
+            others = chosen[:k] + chosen[k + 1:]
+            d2 = _affine_distance2(sub, others) if others else (sub ** 2).sum(axis=1) * 0
+            d2[others] = -np.inf
+            best = int(np.argmax(d2))
+            if best != chosen[k] and d2[best] > d2[chosen[k]] * (1 + 1e-9) + 1e-12:
+                chosen[k] = best
+                changed = True
+        if not changed:
+            break
+    return [candidates[i] for i in chosen]
+
+
+def _eg_minimise(f, grad, n, max_iter, tol):
+    """Exponentiated gradient on the simplex from the uniform point, with a
+    backtracking Armijo line search and the duality-gap stop; plain numpy."""
+    c = np.full(n, 1.0 / n)
+    eta = None
+    for it in range(max_iter + 1):
+        g = grad(c)
+        gap = c @ (g - g.min())
+        if gap <= tol or it == max_iter:
+            break
+        if eta is None:
+            eta = 1.0 / max(g.max() - g.min(), 1e-300)
+        first = True
+        while eta > 1e-30:
+            new = c * np.exp(-eta * (g - g.min()))
+            new /= new.sum()
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ok = f(new) - f(c) <= 1e-4 * (g @ (new - c))
+            if ok:
+                break
+            eta /= 2
+            first = False
+        else:
+            break
+        c = new
+        if first:
+            eta *= 2
+    return c, gap
+
+
+def kl_simplex(row, anchor_rows, max_iter, tol):
+    """argmin over the simplex of KL(row || c @ anchor_rows); entries of ``row``
+    no anchor covers are dropped and the rest renormalised.  Returns (c, gap)."""
+    row = np.asarray(row, dtype=np.float64)
+    keep = (row > 0) & (anchor_rows.sum(axis=0) > 0)
+    v = row[keep] / row[keep].sum()
+    A = anchor_rows[:, keep]
+
+    def f(c):
+        return np.sum(v * np.log(v / (c @ A)))
+
+    def grad(c):
+        return -(A @ (v / (c @ A)))
+
+    return _eg_minimise(f, grad, A.shape[0], max_iter, tol)
+
+
+def l2_simplex(row, anchor_rows, max_iter, tol):
+    """argmin over the simplex of ||row - c @ anchor_rows||^2 (gap threshold
+    relative to row . row).  Returns (c, gap)."""
+    row = np.asarray(row, dtype=np.float64)
+
+    def f(c):
+        return np.sum((row - c @ anchor_rows) ** 2)
+
+    def grad(c):
+        return -2.0 * anchor_rows @ (row - c @ anchor_rows)
+
+    return _eg_minimise(f, grad, anchor_rows.shape[0], max_iter, tol * (row @ row))
+
+
+
 # ---------------------------------------------------------------- posterior / metrics
+
+
+def lls_posterior_loop(topic_word, domain_topic, words, domains):
+    """Bayes' rule one observation at a time: p_d(y|x) = p_d(y) p(x|y) / sum_y' (...)."""
+    topic_word = np.asarray(topic_word, dtype=float)
+    domain_topic = np.asarray(domain_topic, dtype=float)
+    n_topics = topic_word.shape[0]
+    out = np.empty((len(words), n_topics))
+    for i, (x, d) in enumerate(zip(words, domains)):
+        joint = [domain_topic[d, y] * topic_word[y, x] for y in range(n_topics)]
+        evidence = sum(joint)
+        out[i] = [1.0 / n_topics] * n_topics if evidence == 0 else [j / evidence for j in joint]
+    return out
+
+
+def match_topics_brute(true_topic_word, est_topic_word):
+    """Try every permutation; return the one minimising sum_i ||true[i] - est[perm[i]]||_1."""
+    import itertools
+
+    true = np.asarray(true_topic_word, dtype=float)
+    est = np.asarray(est_topic_word, dtype=float)
+    best, best_cost = None, np.inf
+    for perm in itertools.permutations(range(true.shape[0])):
+        cost = sum(np.abs(true[i] - est[p]).sum() for i, p in enumerate(perm))
+        if cost < best_cost - 1e-12:
+            best, best_cost = np.array(perm), cost
+    return best, best_cost
+
+
+def matched_accuracy_brute(y_true, y_pred):
+    """Try every one-to-one map from predicted to true labels; return the best accuracy."""
+    import itertools
+
+    y_true, y_pred = list(y_true), list(y_pred)
+    true_labels, pred_labels = sorted(set(y_true)), sorted(set(y_pred))
+    best = 0
+    # Pad the true side with "no match" so maps may leave predicted labels unmatched.
+    padded = true_labels + [None] * len(pred_labels)
+    for image in itertools.permutations(padded, len(pred_labels)):
+        mapping = dict(zip(pred_labels, image))
+        hits = sum(mapping[p] == t for t, p in zip(y_true, y_pred))
+        best = max(best, hits)
+    return best / len(y_true)
+
+
+def largest_domain_size_brute(labels, domain_topic):
+    """Largest m for which cumulative rounding of m * p_d leaves enough of every label."""
+    labels = np.asarray(labels)
+    domain_topic = np.asarray(domain_topic, dtype=float)
+    n_domains, n_topics = domain_topic.shape
+    available = [int((labels == y).sum()) for y in range(n_topics)]
+    for m in range(len(labels) // n_domains, 0, -1):
+        need = [0] * n_topics
+        for d in range(n_domains):
+            previous, cumulative = 0, 0.0
+            for y in range(n_topics):
+                cumulative = 1.0 if y == n_topics - 1 else min(cumulative + domain_topic[d, y], 1.0)
+                rounded = int(np.floor(m * cumulative + 0.5))
+                need[y] += rounded - previous
+                previous = rounded
+        if all(n <= a for n, a in zip(need, available)):
+            return m
+    return 0
