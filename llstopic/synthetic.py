@@ -324,7 +324,7 @@ class LLSProblem:
                 raise ValueError(f"total has {sizes.shape[0]} domain sizes but n_domains = {lengths.shape[0]}")
             if (sizes < 0).any():
                 i = int(np.flatnonzero(sizes < 0)[0])
-                raise ValueError(f"total must be non-negative; total[{i}] = {sizes[i]!r}")
+                raise ValueError(f"total must be non-negative; total[{i}] = {float(sizes[i])!r}")
         return sizes[:, None] * (self.domain_topic @ self.topic_word)
 
     def oracle_topic_word(self):
