@@ -45,27 +45,33 @@ def _check_inputs(topic_word, domain_topic, words, domains):
     return word_topic, domain_topic, words, domains
 
 
-def _posterior_chunks(word_topic, domain_topic, words, domains, buffer):
-    """Yield ``(start, stop, posterior)`` per chunk; ``posterior`` is a view of ``buffer``.
+def _posterior_chunks(word_topic, domain_topic, words, domains, out, *, full, normalise=True):
+    """Yield ``(start, stop, rows)`` per chunk of ``_CHUNK`` observations.
 
-    Also counts the observations with zero probability under every topic of
-    their domain (given a uniform row) and warns once at the end.
+    ``rows`` is ``out[start:stop]`` when ``full`` (``out`` has one row per
+    observation), else a view of ``out``, a reusable (chunk, n_topics) buffer.  It
+    holds p_d(y|x) (``normalise=True``; impossible observations get a uniform
+    row) or the unnormalised joint p_d(y) p(x|y) (``normalise=False``, enough
+    for an arg-max).  Observations with zero probability under every topic of
+    their domain are counted, and one warning reports them at the end.
     """
     n_obs = words.shape[0]
     n_topics = word_topic.shape[1]
     n_zero = 0
-    for start in range(0, n_obs, buffer.shape[0]):
-        stop = min(start + buffer.shape[0], n_obs)
-        post = buffer[: stop - start]
-        np.multiply(domain_topic[domains[start:stop]], word_topic[words[start:stop]], out=post)
-        evidence = post.sum(axis=1)
+    for start in range(0, n_obs, _CHUNK):
+        stop = min(start + _CHUNK, n_obs)
+        rows = out[start:stop] if full else out[: stop - start]
+        np.multiply(domain_topic[domains[start:stop]], word_topic[words[start:stop]], out=rows)
+        evidence = rows.sum(axis=1)
         zero = evidence == 0
         if zero.any():
             n_zero += int(zero.sum())
-            post[zero] = 1.0
-            evidence[zero] = n_topics
-        post /= evidence[:, None]
-        yield start, stop, post
+            if normalise:
+                rows[zero] = 1.0
+                evidence[zero] = n_topics
+        if normalise:
+            rows /= evidence[:, None]
+        yield start, stop, rows
     if n_zero:
         warnings.warn(
             f"{n_zero} of {n_obs} observations have a word with zero probability under every topic "
@@ -106,9 +112,8 @@ def lls_posterior(topic_word, domain_topic, words, domains):
     """
     word_topic, domain_topic, words, domains = _check_inputs(topic_word, domain_topic, words, domains)
     out = np.empty((words.shape[0], word_topic.shape[1]))
-    buffer = np.empty((min(_CHUNK, max(1, words.shape[0])), word_topic.shape[1]))
-    for start, stop, post in _posterior_chunks(word_topic, domain_topic, words, domains, buffer):
-        out[start:stop] = post
+    for _ in _posterior_chunks(word_topic, domain_topic, words, domains, out, full=True):
+        pass
     return out
 
 
@@ -133,7 +138,8 @@ def lls_predict(topic_word, domain_topic, words, domains):
     """
     word_topic, domain_topic, words, domains = _check_inputs(topic_word, domain_topic, words, domains)
     out = np.empty(words.shape[0], dtype=np.int64)
-    buffer = np.empty((min(_CHUNK, max(1, words.shape[0])), word_topic.shape[1]))
-    for start, stop, post in _posterior_chunks(word_topic, domain_topic, words, domains, buffer):
-        out[start:stop] = post.argmax(axis=1)
+    buffer = np.empty((min(_CHUNK, words.shape[0]), word_topic.shape[1]))
+    for start, stop, joint in _posterior_chunks(word_topic, domain_topic, words, domains, buffer,
+                                                full=False, normalise=False):
+        joint.argmax(axis=1, out=out[start:stop])     # all-zero rows give topic 0, like uniform ones
     return out

@@ -15,6 +15,7 @@ from llstopic import (
     make_finite_lls,
     make_topic_word,
     oracle_topic_word,
+    synthetic,
 )
 
 # ----------------------------------------------------------- make_domain_topic
@@ -139,7 +140,7 @@ def test_topic_word_bad_arguments(args, kwargs, error, message):
 # ----------------------------------------------------------- make_finite_lls
 
 
-def test_finite_lls_structure_and_reproducibility():
+def test_finite_lls_structure_and_reproducibility(sampler):
     problem = make_finite_lls(80, 4, 6, 3000, alpha=1.0, beta=0.3, anchors_per_topic=2,
                               max_condition=50, random_state=9)
     assert isinstance(problem, LLSProblem)
@@ -166,7 +167,19 @@ def test_finite_lls_structure_and_reproducibility():
     assert "n_tokens=18000" in repr(problem)
 
 
-def test_label_counts_follow_the_domain_mix_and_order_carries_no_label_information():
+@pytest.fixture(params=["block counts, per-domain shuffle", "per-token search, sort-key shuffle"])
+def sampler(request, monkeypatch):
+    """Run a test under both sampling paths of make_finite_lls (same law, different code)."""
+    if request.param.startswith("per-token"):
+        monkeypatch.setattr(synthetic, "_COUNT_CELLS_PER_TOKEN", 0.0)
+        monkeypatch.setattr(synthetic, "_MIN_SEGMENT_FOR_LOOP", 10**12)
+    else:
+        monkeypatch.setattr(synthetic, "_COUNT_CELLS_PER_TOKEN", 10**12)
+        monkeypatch.setattr(synthetic, "_MIN_SEGMENT_FOR_LOOP", 1)
+    return request.param
+
+
+def test_label_counts_follow_the_domain_mix_and_order_carries_no_label_information(sampler):
     problem = make_finite_lls(50, 3, 5, 20_000, alpha=2.0, beta=0.5, random_state=12)
     counts = np.zeros((5, 3))
     np.add.at(counts, (problem.domains, problem.labels), 1)
@@ -179,6 +192,12 @@ def test_label_counts_follow_the_domain_mix_and_order_carries_no_label_informati
         change = np.mean(seq[1:] != seq[:-1])
         expected = 1 - (p[d] ** 2).sum()
         assert abs(change - expected) < 5 * np.sqrt(expected * (1 - expected) / seq.size) + 1e-3
+        # ... and words rise from one token to the next as often as i.i.d. draws from the mixture.
+        words = problem.words[problem.domains == d]
+        q = p[d] @ problem.topic_word
+        rise = np.mean(words[1:] > words[:-1])
+        expected = (1 - (q**2).sum()) / 2
+        assert abs(rise - expected) < 5 * np.sqrt(expected * (1 - expected) / words.size) + 1e-3
 
 
 def test_unequal_domains_and_expected_counts():
@@ -202,7 +221,7 @@ def test_unequal_domains_and_expected_counts():
         problem.expected_counts(np.nan)
 
 
-def test_empirical_topic_word_converges_to_truth():
+def test_empirical_topic_word_converges_to_truth(sampler):
     # One million tokens.  For a word of probability p in a topic with n tokens,
     # E|p_hat - p| ~ sqrt(2 p (1 - p) / (pi n)) (normal limit of the binomial);
     # the sum over words of these is the oracle's expected L1 error.
