@@ -36,6 +36,7 @@ _EXPORTS = {
     "oracle_topic_word": ".metrics",
     "lls_posterior": ".posterior",
     "lls_predict": ".posterior",
+    "compare": ".compare",
 }
 
 __all__ = ["__version__", *_EXPORTS]
