@@ -83,7 +83,8 @@ def main():
     problem = make_finite_lls(N_WORDS, N_TOPICS, N_DOMAINS, PER_DOMAIN, **kwargs)
     t_fast = best_time(lambda: make_finite_lls(N_WORDS, N_TOPICS, N_DOMAINS, PER_DOMAIN, **kwargs))
     rng = np.random.default_rng(1)
-    t_block = best_time(lambda: block_sampler(problem.domain_topic, problem.topic_word, PER_DOMAIN, rng))
+    t_block = best_time(lambda: block_sampler(problem.domain_topic, problem.topic_word,
+                                              PER_DOMAIN, rng))
     loop_per_domain = 1000
     t_loop = best_time(lambda: per_token_loop(problem.domain_topic, problem.topic_word,
                                               loop_per_domain, rng), repeats=1)
@@ -96,7 +97,8 @@ def main():
           f"ratio {t_loop_per_token * n_tokens / t_fast:6.0f}x  "
           f"(timed on {N_DOMAINS * loop_per_domain:,} tokens)")
 
-    tw, dt, words, domains = problem.topic_word, problem.domain_topic, problem.words, problem.domains
+    tw, dt = problem.topic_word, problem.domain_topic
+    words, domains = problem.words, problem.domains
 
     def one_shot_posterior():
         joint = dt[domains] * tw.T[words]
@@ -105,18 +107,21 @@ def main():
     def one_shot_predict():
         return (dt[domains] * tw.T[words]).argmax(axis=1)
 
-    np.testing.assert_allclose(lls_posterior(tw, dt, words, domains), one_shot_posterior(), rtol=1e-12)
+    np.testing.assert_allclose(lls_posterior(tw, dt, words, domains), one_shot_posterior(),
+                               rtol=1e-12)
     np.testing.assert_array_equal(lls_predict(tw, dt, words, domains), one_shot_predict())
     rows = [
         ("lls_posterior", lambda: lls_posterior(tw, dt, words, domains), one_shot_posterior),
         ("lls_predict", lambda: lls_predict(tw, dt, words, domains), one_shot_predict),
     ]
-    result_mib = {"lls_posterior": n_tokens * N_TOPICS * 8 / 2**20, "lls_predict": n_tokens * 8 / 2**20}
+    result_mib = {"lls_posterior": n_tokens * N_TOPICS * 8 / 2**20,
+                  "lls_predict": n_tokens * 8 / 2**20}
     print(f"\nposterior over {n_tokens:,} observations, {N_TOPICS} topics, best of {REPEATS}:")
     for name, chunked, one_shot in rows:
         t_c, t_o = best_time(chunked), best_time(one_shot)
         m_c, m_o = peak_memory(chunked) / 2**20, peak_memory(one_shot) / 2**20
-        print(f"  {name:14s} chunked {t_c:6.3f} s, one-shot {t_o:6.3f} s (time ratio one-shot/chunked "
+        print(f"  {name:14s} chunked {t_c:6.3f} s, one-shot {t_o:6.3f} s "
+              "(time ratio one-shot/chunked "
               f"{t_o / t_c:4.2f}); peak memory chunked {m_c:6.1f} MiB, one-shot {m_o:6.1f} MiB "
               f"(result itself {result_mib[name]:.1f} MiB)")
 

@@ -50,7 +50,8 @@ def _check_permutation(permutation, n_topics):
         return np.arange(n_topics)
     perm = check_id_array(permutation, "permutation", upper=n_topics, upper_name="n_topics")
     if perm.shape[0] != n_topics:
-        raise ValueError(f"permutation must have n_topics = {n_topics} entries, got {perm.shape[0]}")
+        raise ValueError(f"permutation must have n_topics = {n_topics} entries, "
+                         f"got {perm.shape[0]}")
     seen = np.zeros(n_topics, dtype=bool)
     seen[perm] = True
     if not seen.all():
@@ -155,7 +156,8 @@ def domain_topic_error(true_domain_topic, est_domain_topic, *, permutation, per_
     >>> domain_topic_error(true, est, permutation=[0, 1], per_domain=True).round(6).tolist()
     [0.2, 2.0]
     """
-    true, est = _check_pair(true_domain_topic, est_domain_topic, "true_domain_topic", "est_domain_topic")
+    true, est = _check_pair(true_domain_topic, est_domain_topic,
+                            "true_domain_topic", "est_domain_topic")
     permutation = _check_permutation(permutation, true.shape[1])
     diff = np.abs(true - est[:, permutation])
     if per_domain:
@@ -248,7 +250,8 @@ def oracle_topic_word(words, labels, n_words, n_topics):
     empty = totals == 0
     if empty.any():
         warnings.warn(f"{int(empty.sum())} of {n_topics} topics have no token "
-                      f"(topics {np.flatnonzero(empty)[:10].tolist()}); their oracle rows are uniform",
+                      f"(topics {np.flatnonzero(empty)[:10].tolist()}); "
+                      "their oracle rows are uniform",
                       RuntimeWarning, stacklevel=2)
         counts[empty] = 1.0
         totals[empty] = n_words

@@ -32,9 +32,10 @@ def _check_inputs(topic_word, domain_topic, words, domains):
     n_topics, n_words = topic_word.shape
     n_domains = domain_topic.shape[0]
     if domain_topic.shape[1] != n_topics:
-        raise ValueError(f"domain_topic has {domain_topic.shape[1]} topics (columns) but topic_word "
-                         f"has {n_topics} (rows); they must agree")
-    words = check_id_array(words, "words", upper=n_words, upper_name="n_words (columns of topic_word)")
+        raise ValueError(f"domain_topic has {domain_topic.shape[1]} topics (columns) "
+                         f"but topic_word has {n_topics} (rows); they must agree")
+    words = check_id_array(words, "words", upper=n_words,
+                           upper_name="n_words (columns of topic_word)")
     domains = check_id_array(domains, "domains", upper=n_domains,
                              upper_name="n_domains (rows of domain_topic)")
     if words.shape[0] != domains.shape[0]:
@@ -110,7 +111,8 @@ def lls_posterior(topic_word, domain_topic, words, domains):
     >>> lls_posterior(topic_word, domain_topic, [1, 1, 2], [0, 1, 1]).round(3).tolist()
     [[0.5, 0.5], [0.9, 0.1], [0.0, 1.0]]
     """
-    word_topic, domain_topic, words, domains = _check_inputs(topic_word, domain_topic, words, domains)
+    word_topic, domain_topic, words, domains = _check_inputs(
+        topic_word, domain_topic, words, domains)
     out = np.empty((words.shape[0], word_topic.shape[1]))
     for _ in _posterior_chunks(word_topic, domain_topic, words, domains, out, full=True):
         pass
@@ -136,10 +138,12 @@ def lls_predict(topic_word, domain_topic, words, domains):
     >>> lls_predict(topic_word, domain_topic, [1, 1, 2], [0, 1, 1]).tolist()
     [1, 0, 1]
     """
-    word_topic, domain_topic, words, domains = _check_inputs(topic_word, domain_topic, words, domains)
+    word_topic, domain_topic, words, domains = _check_inputs(
+        topic_word, domain_topic, words, domains)
     out = np.empty(words.shape[0], dtype=np.int64)
     buffer = np.empty((min(_CHUNK, words.shape[0]), word_topic.shape[1]))
     for start, stop, joint in _posterior_chunks(word_topic, domain_topic, words, domains, buffer,
                                                 full=False, normalise=False):
-        joint.argmax(axis=1, out=out[start:stop])     # all-zero rows give topic 0, like uniform ones
+        # All-zero rows give topic 0, as their uniform posterior would.
+        joint.argmax(axis=1, out=out[start:stop])
     return out

@@ -53,7 +53,8 @@ _MIN_SEGMENT_FOR_LOOP = 256
 def _check_positive_real(value, name):
     """Return ``value`` as a float after checking it is a finite real > 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a positive real number, got {type(value).__name__}: {value!r}")
+        raise TypeError(f"{name} must be a positive real number, "
+                        f"got {type(value).__name__}: {value!r}")
     value = float(value)
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
@@ -68,7 +69,8 @@ def _check_max_condition(max_condition):
                         f"{type(max_condition).__name__}: {max_condition!r}")
     value = float(max_condition)
     if np.isnan(value) or value < 1:
-        raise ValueError(f"max_condition must be >= 1 (a condition number never is smaller), got {value!r}")
+        raise ValueError("max_condition must be >= 1 (a condition number never is smaller), "
+                         f"got {value!r}")
     return value
 
 
@@ -138,7 +140,8 @@ def make_domain_topic(n_domains, n_topics, *, alpha, max_condition=None, random_
     bound = _check_max_condition(max_condition)
     if np.isfinite(bound) and n_domains < n_topics:
         raise ValueError(
-            f"n_domains = {n_domains} < n_topics = {n_topics} with max_condition = {max_condition!r}: "
+            f"n_domains = {n_domains} < n_topics = {n_topics} with "
+            f"max_condition = {max_condition!r}: "
             "a domain_topic matrix with fewer domains than topics cannot have full column rank, "
             "so its condition number is infinite and the labels are not identifiable; "
             "use n_domains >= n_topics or max_condition=None"
@@ -154,7 +157,9 @@ def make_domain_topic(n_domains, n_topics, *, alpha, max_condition=None, random_
         if cond <= bound:
             return domain_topic
         best = min(best, cond)
-    suggestion = f"; max_condition >= {float(f'{best * 1.01:.2g}'):g} would likely work" if np.isfinite(best) else ""
+    suggestion = ""
+    if np.isfinite(best):
+        suggestion = f"; max_condition >= {float(f'{best * 1.01:.2g}'):g} would likely work"
     raise ValueError(
         f"max_condition = {max_condition!r} could not be met: no domain_topic matrix of shape "
         f"({n_domains}, {n_topics}) with alpha = {alpha!r} had a 2-norm condition number <= "
@@ -326,7 +331,8 @@ class LLSProblem:
         else:
             sizes = check_finite_array(total, "total", ndim=1)
             if sizes.shape[0] != lengths.shape[0]:
-                raise ValueError(f"total has {sizes.shape[0]} domain sizes but n_domains = {lengths.shape[0]}")
+                raise ValueError(f"total has {sizes.shape[0]} domain sizes but "
+                                 f"n_domains = {lengths.shape[0]}")
             if (sizes < 0).any():
                 i = int(np.flatnonzero(sizes < 0)[0])
                 raise ValueError(f"total must be non-negative; total[{i}] = {float(sizes[i])!r}")
@@ -462,7 +468,8 @@ def _shuffle_segments(lengths, rng):
         for start, stop in zip(bounds[:-1], bounds[1:]):
             rng.shuffle(order[start:stop])
         return order
-    return _shuffled_domain_order(np.repeat(np.arange(lengths.shape[0], dtype=np.int64), lengths), rng)
+    segment_ids = np.repeat(np.arange(lengths.shape[0], dtype=np.int64), lengths)
+    return _shuffled_domain_order(segment_ids, rng)
 
 
 def _check_tokens_per_domain(tokens_per_domain, n_domains):
@@ -471,9 +478,11 @@ def _check_tokens_per_domain(tokens_per_domain, n_domains):
         return np.full(n_domains, n, dtype=np.int64)
     lengths = check_id_array(tokens_per_domain, "tokens_per_domain")
     if lengths.shape[0] != n_domains:
-        raise ValueError(f"tokens_per_domain has {lengths.shape[0]} entries but n_domains = {n_domains}")
+        raise ValueError(f"tokens_per_domain has {lengths.shape[0]} entries but "
+                         f"n_domains = {n_domains}")
     if lengths.sum() == 0:
-        raise ValueError("tokens_per_domain is zero for every domain: at least one token is required")
+        raise ValueError("tokens_per_domain is zero for every domain: "
+                         "at least one token is required")
     return lengths
 
 
@@ -524,7 +533,8 @@ def assign_domains(labels, domain_topic, *, random_state=None):
     """
     domain_topic = check_probability_rows(domain_topic, "domain_topic")
     n_domains, n_topics = domain_topic.shape
-    labels = check_id_array(labels, "labels", upper=n_topics, upper_name="n_topics (columns of domain_topic)")
+    labels = check_id_array(labels, "labels", upper=n_topics,
+                            upper_name="n_topics (columns of domain_topic)")
     if labels.shape[0] == 0:
         raise ValueError("labels is empty: at least one example is required")
     rng = check_random_state(random_state)
@@ -542,7 +552,8 @@ def assign_domains(labels, domain_topic, *, random_state=None):
     n_taken = int(taken.sum())
     offsets = np.arange(n_taken) + np.repeat(label_start - taken_start, taken)
     indices = by_label[offsets]
-    domain_ids = np.repeat(np.tile(np.arange(n_domains, dtype=np.int64), n_topics), block_counts.T.ravel())
+    domain_ids = np.repeat(np.tile(np.arange(n_domains, dtype=np.int64), n_topics),
+                           block_counts.T.ravel())
     order = _shuffled_domain_order(domain_ids, rng)
     return indices[order].astype(np.int64), domain_ids[order]
 
@@ -565,7 +576,8 @@ def _largest_domain_size(cum, available, n_examples):
     weight = np.diff(cum, axis=1, prepend=0.0).sum(axis=0)            # sum_d p_d(y)
     used = weight > 0
     # |count - m p| <= 1 per cell, so the answer lies in [lo, hi].
-    hi = min(n_examples // n_domains, int(np.min(np.floor((available[used] + n_domains) / weight[used]))))
+    hi = int(np.min(np.floor((available[used] + n_domains) / weight[used])))
+    hi = min(n_examples // n_domains, hi)
     lo = max(0, int(np.min(np.floor((available[used] - n_domains) / weight[used]))))
     lo = min(lo, hi)
     block = max(1, 2**20 // max(1, cum.size))

@@ -40,7 +40,8 @@ def test_zero_probability_observations_get_uniform_rows_and_are_counted():
     domain_topic = np.array([[1.0, 0.0], [0.5, 0.5]])
     # Word 2 is impossible in domain 0 (only topic 0 there, which never emits it).
     words, domains = [2, 0, 2, 1, 2], [0, 0, 0, 1, 1]
-    with pytest.warns(RuntimeWarning, match="2 of 5 observations have a word with zero probability"):
+    with pytest.warns(RuntimeWarning,
+                      match="2 of 5 observations have a word with zero probability"):
         post = lls_posterior(topic_word, domain_topic, words, domains)
     np.testing.assert_allclose(post, [[0.5, 0.5], [1, 0], [0.5, 0.5], [0.5, 0.5], [0, 1]])
     with pytest.warns(RuntimeWarning, match="2 of 5 observations"):
@@ -86,7 +87,8 @@ def test_empty_input_gives_empty_output():
 
 def test_predict_with_true_parameters_reaches_bayes_accuracy():
     problem = make_finite_lls(60, 3, 6, 20_000, alpha=1.0, beta=0.5, random_state=11)
-    predicted = lls_predict(problem.topic_word, problem.domain_topic, problem.words, problem.domains)
+    predicted = lls_predict(problem.topic_word, problem.domain_topic,
+                            problem.words, problem.domains)
     accuracy = float(np.mean(predicted == problem.labels))
     # Bayes accuracy: sum over domains and words of max_y p_d(y) p(x|y), weighted by domain size.
     joint = problem.domain_topic[:, :, None] * problem.topic_word[None]     # (d, y, x)
@@ -117,7 +119,8 @@ _DT = np.array([[0.5, 0.5], [0.9, 0.1]])
     (_TW, _DT, ["a"], [0], TypeError, "words must hold integer ids"),
     (_TW * 2, _DT, [0], [0], ValueError, "topic_word rows must sum to one; row 0 sums to 2.0"),
     (_TW, -_DT, [0], [0], ValueError, "domain_topic has a negative entry"),
-    (np.where(_TW == 0, np.nan, _TW), _DT, [0], [0], ValueError, "topic_word contains a non-finite value nan"),
+    (np.where(_TW == 0, np.nan, _TW), _DT, [0], [0], ValueError,
+     "topic_word contains a non-finite value nan"),
     (_TW[0], _DT, [0], [0], ValueError, "topic_word must be 2-dimensional"),
 ])
 def test_bad_input_is_rejected(topic_word, domain_topic, words, domains, error, message):

@@ -62,7 +62,8 @@ def test_fewer_domains_than_topics():
 
 def test_unmeetable_condition_bound_says_which_and_suggests():
     with pytest.raises(ValueError, match=r"max_condition = 1.01 could not be met.*smallest seen: "
-                                         r"[0-9.]+\)\. Use a larger max_condition; max_condition >= "):
+                                         r"[0-9.]+\)\. Use a larger max_condition; "
+                                         r"max_condition >= "):
         make_domain_topic(5, 3, alpha=5.0, max_condition=1.01, random_state=0)
 
 
@@ -71,7 +72,8 @@ def test_unmeetable_condition_bound_says_which_and_suggests():
     (dict(alpha=np.nan), ValueError, "alpha must be a finite number > 0, got nan"),
     (dict(alpha="1"), TypeError, "alpha must be a positive real number"),
     (dict(alpha=1.0, max_condition=0.5), ValueError, "max_condition must be >= 1"),
-    (dict(alpha=1.0, max_condition="big"), TypeError, "max_condition must be None or a real number"),
+    (dict(alpha=1.0, max_condition="big"), TypeError,
+     "max_condition must be None or a real number"),
     (dict(alpha=1.0, random_state="x"), TypeError, "random_state must be"),
 ])
 def test_domain_topic_bad_arguments(kwargs, error, message):
@@ -125,11 +127,15 @@ def test_beta_is_a_per_word_concentration():
 @pytest.mark.parametrize("args, kwargs, error, message", [
     ((10, 5), dict(beta=1.0, anchors_per_topic=2), ValueError,
      "n_words = 10 is too small for n_topics \\* anchors_per_topic = 5 \\* 2 = 10"),
-    ((20, 5), dict(beta=1.0, anchor_mass=1.0), ValueError, r"anchor_mass must be < 1 \(.*\), got 1.0"),
-    ((20, 5), dict(beta=1.0, anchor_mass=0.0), ValueError, "anchor_mass must be a finite number > 0"),
+    ((20, 5), dict(beta=1.0, anchor_mass=1.0), ValueError,
+     r"anchor_mass must be < 1 \(.*\), got 1.0"),
+    ((20, 5), dict(beta=1.0, anchor_mass=0.0), ValueError,
+     "anchor_mass must be a finite number > 0"),
     ((20, 5), dict(beta=-1.0), ValueError, "beta must be a finite number > 0, got -1.0"),
-    ((20, 5), dict(beta=1.0, anchors_per_topic=-1), ValueError, "anchors_per_topic must be >= 0, got -1"),
-    ((20, 5), dict(beta=1.0, anchors_per_topic=1.5), TypeError, "anchors_per_topic must be an integer"),
+    ((20, 5), dict(beta=1.0, anchors_per_topic=-1), ValueError,
+     "anchors_per_topic must be >= 0, got -1"),
+    ((20, 5), dict(beta=1.0, anchors_per_topic=1.5), TypeError,
+     "anchors_per_topic must be an integer"),
     ((20, 0), dict(beta=1.0), ValueError, "n_topics must be >= 1, got 0"),
 ])
 def test_topic_word_bad_arguments(args, kwargs, error, message):
@@ -146,7 +152,8 @@ def test_finite_lls_structure_and_reproducibility(sampler):
     assert isinstance(problem, LLSProblem)
     n = 6 * 3000
     assert problem.words.shape == problem.domains.shape == problem.labels.shape == (n,)
-    assert problem.corpus == Corpus.from_tokens(problem.words, problem.domains, n_words=80, n_domains=6)
+    assert problem.corpus == Corpus.from_tokens(problem.words, problem.domains,
+                                                n_words=80, n_domains=6)
     np.testing.assert_array_equal(problem.corpus.domain_lengths(), 3000)
     assert (np.diff(problem.domains) >= 0).all()                      # grouped by domain
     assert problem.topic_word.shape == (4, 80) and problem.domain_topic.shape == (6, 4)
@@ -241,7 +248,8 @@ def test_empirical_topic_word_converges_to_truth(sampler):
 @pytest.mark.parametrize("tokens, error, message", [
     (0, ValueError, "tokens_per_domain must be >= 1, got 0"),
     ([10, 10], ValueError, "tokens_per_domain has 2 entries but n_domains = 3"),
-    ([10, -1, 10], ValueError, r"tokens_per_domain must be non-negative; tokens_per_domain\[1\] = -1"),
+    ([10, -1, 10], ValueError,
+     r"tokens_per_domain must be non-negative; tokens_per_domain\[1\] = -1"),
     ([0, 0, 0], ValueError, "tokens_per_domain is zero for every domain"),
     (2.5, TypeError, "tokens_per_domain must be an integer"),
 ])
@@ -313,7 +321,8 @@ def test_assign_domains_property(n_domains, n_topics, n_examples, alpha, seed):
     ([], [[0.5, 0.5]], "labels is empty"),
     ([0, 1], [[0.5, 0.6]], "domain_topic rows must sum to one; row 0"),
     ([0, 1], [0.5, 0.5], "domain_topic must be 2-dimensional"),
-    ([0, 0, 0], [[0.0, 1.0], [0.5, 0.5]], "too few examples for 2 domains: .* label 1 than the 0 available"),
+    ([0, 0, 0], [[0.0, 1.0], [0.5, 0.5]],
+     "too few examples for 2 domains: .* label 1 than the 0 available"),
 ])
 def test_assign_domains_bad_input(labels, domain_topic, message):
     with pytest.raises(ValueError, match=message):
