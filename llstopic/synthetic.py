@@ -27,6 +27,7 @@ from ._validation import (
     check_probability_rows,
     check_random_state,
 )
+from ._sampling import largest_domain_size, rounded_counts, sample_tokens, shuffled_domain_order
 from .corpus import Corpus
 
 __all__ = [
@@ -43,11 +44,6 @@ _ZERO_BELOW = 1e-7
 _MAX_DRAWS = 200
 #: Default share of a topic's probability held by its anchor words.
 _ANCHOR_MASS = 0.1
-#: Word counts are drawn per (domain, label) block when there are at most this
-#: many (domain, label, word) cells per token; otherwise one search per token.
-_COUNT_CELLS_PER_TOKEN = 1.0
-#: Average domain length above which domains are shuffled one at a time.
-_MIN_SEGMENT_FOR_LOOP = 256
 
 
 def _check_positive_real(value, name):
@@ -72,17 +68,6 @@ def _check_max_condition(max_condition):
         raise ValueError("max_condition must be >= 1 (a condition number never is smaller), "
                          f"got {value!r}")
     return value
-
-
-def _shuffled_domain_order(domains, rng):
-    """Order that groups ``domains`` ascending, with a uniformly random order within each domain.
-
-    Sorts one integer key per token, ``domain * 2**32 + random 32-bit``, so no
-    floating-point rounding can move a token into a neighbouring domain.
-    """
-    key = domains << np.int64(32)
-    key |= rng.integers(0, 2**32, size=domains.shape[0], dtype=np.int64)
-    return np.argsort(key)
 
 
 # ----------------------------------------------------------------- parameters
@@ -409,67 +394,10 @@ def make_finite_lls(n_words, n_topics, n_domains, tokens_per_domain, *, alpha, b
     topic_word, anchors = make_topic_word(n_words, n_topics, beta=beta,
                                           anchors_per_topic=anchors_per_topic,
                                           anchor_mass=anchor_mass, random_state=rng)
-    words, domains, labels = _sample_tokens(lengths, domain_topic, topic_word, rng)
+    words, domains, labels = sample_tokens(lengths, domain_topic, topic_word, rng)
     corpus = Corpus.from_tokens(words, domains, n_words=n_words, n_domains=n_domains)
     return LLSProblem(corpus=corpus, words=words, domains=domains, labels=labels,
                       topic_word=topic_word, domain_topic=domain_topic, anchors=anchors)
-
-
-def _sample_tokens(lengths, domain_topic, topic_word, rng):
-    """Draw (words, domains, labels) for domains of the given lengths.
-
-    Label counts per (domain, label) block are Multinomial(n_d, p_d); the
-    tokens are laid out domain-major, block (d, y) holding the tokens of
-    label y in domain d.  Words of a block are i.i.d. from p(x|y): drawn as
-    multinomial word counts per block when there are fewer (domain, label,
-    word) cells than tokens, else by inverse-CDF search of one uniform per
-    token.  Finally each domain's tokens are shuffled, so that within a domain
-    the sequence is i.i.d. from sum_y p_d(y) p(x|y).
-    """
-    n_domains, n_topics = domain_topic.shape
-    n_words = topic_word.shape[1]
-    n_tokens = int(lengths.sum())
-    block_counts = rng.multinomial(lengths, domain_topic)             # (n_domains, n_topics)
-    flat_counts = block_counts.ravel()
-    domains = np.repeat(np.arange(n_domains, dtype=np.int64), lengths)
-    labels = np.repeat(np.tile(np.arange(n_topics, dtype=np.int64), n_domains), flat_counts)
-    if n_domains * n_topics * n_words <= _COUNT_CELLS_PER_TOKEN * n_tokens:
-        word_counts = np.empty((n_domains, n_topics, n_words), dtype=np.int64)
-        for y in range(n_topics):
-            word_counts[:, y] = rng.multinomial(block_counts[:, y], topic_word[y])
-        words = np.repeat(np.tile(np.arange(n_words, dtype=np.int64), n_domains * n_topics),
-                          word_counts.ravel())
-    else:
-        words = np.empty(n_tokens, dtype=np.int64)
-        cdf = np.cumsum(topic_word, axis=1)
-        cdf /= cdf[:, -1:]                                             # last entry exactly 1
-        block_start = (np.cumsum(flat_counts) - flat_counts).reshape(n_domains, n_topics)
-        for y in range(n_topics):
-            counts = block_counts[:, y]
-            n_y = int(counts.sum())
-            within = np.arange(n_y) - np.repeat(np.cumsum(counts) - counts, counts)
-            positions = np.repeat(block_start[:, y], counts) + within
-            # First word whose cdf exceeds u: zero-probability words are never chosen.
-            words[positions] = np.searchsorted(cdf[y], rng.random(n_y), side="right")
-    order = _shuffle_segments(lengths, rng)
-    return words[order], domains[order], labels[order]
-
-
-def _shuffle_segments(lengths, rng):
-    """Permutation of range(sum(lengths)) shuffling each contiguous segment uniformly.
-
-    Long segments are shuffled one by one (cache-friendly, O(n_tokens));
-    many short ones by sorting a (segment, random) integer key.
-    """
-    n_tokens = int(lengths.sum())
-    if lengths.shape[0] * _MIN_SEGMENT_FOR_LOOP <= n_tokens:
-        order = np.arange(n_tokens, dtype=np.int64)
-        bounds = np.concatenate([[0], np.cumsum(lengths)])
-        for start, stop in zip(bounds[:-1], bounds[1:]):
-            rng.shuffle(order[start:stop])
-        return order
-    segment_ids = np.repeat(np.arange(lengths.shape[0], dtype=np.int64), lengths)
-    return _shuffled_domain_order(segment_ids, rng)
 
 
 def _check_tokens_per_domain(tokens_per_domain, n_domains):
@@ -541,8 +469,8 @@ def assign_domains(labels, domain_topic, *, random_state=None):
     available = np.bincount(labels, minlength=n_topics)
     cum = np.minimum(np.cumsum(domain_topic / domain_topic.sum(axis=1, keepdims=True), axis=1), 1.0)
     cum[:, -1] = 1.0
-    m = _largest_domain_size(cum, available, labels.shape[0])
-    block_counts = _rounded_counts(cum, np.array([m]))[0]              # (n_domains, n_topics)
+    m = largest_domain_size(cum, available, labels.shape[0])
+    block_counts = rounded_counts(cum, np.array([m]))[0]              # (n_domains, n_topics)
     # Examples in random order within each label, labels in ascending blocks.
     perm = rng.permutation(labels.shape[0])
     by_label = perm[np.argsort(labels[perm], kind="stable")]
@@ -554,45 +482,5 @@ def assign_domains(labels, domain_topic, *, random_state=None):
     indices = by_label[offsets]
     domain_ids = np.repeat(np.tile(np.arange(n_domains, dtype=np.int64), n_topics),
                            block_counts.T.ravel())
-    order = _shuffled_domain_order(domain_ids, rng)
+    order = shuffled_domain_order(domain_ids, rng)
     return indices[order].astype(np.int64), domain_ids[order]
-
-
-def _rounded_counts(cum, sizes):
-    """Cumulative rounding of ``size * p_d``: shape (len(sizes), n_domains, n_topics).
-
-    ``counts[j, d] = diff(floor(sizes[j] * cum[d] + 1/2))`` with a leading 0,
-    so each row sums to ``sizes[j]`` exactly, entries are non-negative, a zero
-    weight gives a zero count, and every count is within 1 of ``size * p``.
-    """
-    rounded = np.floor(sizes[:, None, None] * cum[None] + 0.5).astype(np.int64)
-    counts = np.diff(rounded, axis=2, prepend=0)
-    return counts
-
-
-def _largest_domain_size(cum, available, n_examples):
-    """Largest m such that every label has enough examples for m-sized domains."""
-    n_domains = cum.shape[0]
-    weight = np.diff(cum, axis=1, prepend=0.0).sum(axis=0)            # sum_d p_d(y)
-    used = weight > 0
-    # |count - m p| <= 1 per cell, so the answer lies in [lo, hi].
-    hi = int(np.min(np.floor((available[used] + n_domains) / weight[used])))
-    hi = min(n_examples // n_domains, hi)
-    lo = max(0, int(np.min(np.floor((available[used] - n_domains) / weight[used]))))
-    lo = min(lo, hi)
-    block = max(1, 2**20 // max(1, cum.size))
-    m = hi
-    while m > lo:
-        sizes = np.arange(m, max(lo, m - block), -1)
-        need = _rounded_counts(cum, sizes).sum(axis=1)                # (len(sizes), n_topics)
-        ok = np.flatnonzero((need <= available).all(axis=1))
-        if ok.size:
-            return int(sizes[ok[0]])
-        m = int(sizes[-1]) - 1
-    if lo < 1:
-        short = int(np.argmin(available - _rounded_counts(cum, np.array([1]))[0].sum(axis=0)))
-        raise ValueError(
-            f"labels has too few examples for {n_domains} domains: even one example per domain "
-            f"needs more of label {short} than the {int(available[short])} available"
-        )
-    return lo

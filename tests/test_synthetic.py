@@ -15,8 +15,8 @@ from llstopic import (
     make_finite_lls,
     make_topic_word,
     oracle_topic_word,
-    synthetic,
 )
+from llstopic import _sampling
 
 # ----------------------------------------------------------- make_domain_topic
 
@@ -178,11 +178,11 @@ def test_finite_lls_structure_and_reproducibility(sampler):
 def sampler(request, monkeypatch):
     """Run a test under both sampling paths of make_finite_lls (same law, different code)."""
     if request.param.startswith("per-token"):
-        monkeypatch.setattr(synthetic, "_COUNT_CELLS_PER_TOKEN", 0.0)
-        monkeypatch.setattr(synthetic, "_MIN_SEGMENT_FOR_LOOP", 10**12)
+        monkeypatch.setattr(_sampling, "COUNT_CELLS_PER_TOKEN", 0.0)
+        monkeypatch.setattr(_sampling, "MIN_SEGMENT_FOR_LOOP", 10**12)
     else:
-        monkeypatch.setattr(synthetic, "_COUNT_CELLS_PER_TOKEN", 10**12)
-        monkeypatch.setattr(synthetic, "_MIN_SEGMENT_FOR_LOOP", 1)
+        monkeypatch.setattr(_sampling, "COUNT_CELLS_PER_TOKEN", 10**12)
+        monkeypatch.setattr(_sampling, "MIN_SEGMENT_FOR_LOOP", 1)
     return request.param
 
 
