@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._sampling import largest_domain_size, rounded_counts, sample_tokens, shuffled_domain_order
 from ._validation import (
     check_finite_array,
     check_id_array,
@@ -27,7 +28,6 @@ from ._validation import (
     check_probability_rows,
     check_random_state,
 )
-from ._sampling import largest_domain_size, rounded_counts, sample_tokens, shuffled_domain_order
 from .corpus import Corpus
 
 __all__ = [
