@@ -10,14 +10,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernels import counts as _ck
+from . import _corpus_build as _build
+from . import _corpus_io as _io
 from ._validation import check_count_matrix, check_id_array, check_positive_int
 
 __all__ = ["Corpus"]
-
-# A dense (n_domains, n_words) int64 scratch array is used by ``from_tokens``
-# while it stays below this many cells (128 MiB); above it, a counting sort.
-_DENSE_CELLS_MAX = 2**24
 
 
 def _check_names(names, length, name, length_name):
@@ -65,6 +62,7 @@ class Corpus:
         self._counts = check_count_matrix(counts, "counts", require_tokens=False)
         self._vocabulary = _check_names(vocabulary, self._counts.shape[1], "vocabulary", "n_words")
         self._domain_names = _check_names(domain_names, self._counts.shape[0], "domain_names", "n_domains")
+        self._kept_words = None
 
     @classmethod
     def _trusted(cls, counts, vocabulary=None, domain_names=None):
@@ -73,6 +71,7 @@ class Corpus:
         obj._counts = counts
         obj._vocabulary = None if vocabulary is None else list(vocabulary)
         obj._domain_names = None if domain_names is None else list(domain_names)
+        obj._kept_words = None
         return obj
 
     # ------------------------------------------------------------------ props
@@ -110,6 +109,17 @@ class Corpus:
     def domain_names(self):
         """The domain names (list of str) or ``None``."""
         return None if self._domain_names is None else list(self._domain_names)
+
+    @property
+    def kept_words(self):
+        """Old word ids of a corpus made by :meth:`filter_words`, else ``None``.
+
+        An int64 array of shape (n_words,): word ``j`` of this corpus is word
+        ``kept_words[j]`` of the corpus ``filter_words`` was called on.  The
+        reverse map is ``new_id = np.full(old.n_words, -1);
+        new_id[kept_words] = np.arange(len(kept_words))``.
+        """
+        return None if self._kept_words is None else self._kept_words.copy()
 
     def domain_lengths(self):
         """Tokens per domain, int64 array of shape (n_domains,)."""
@@ -164,7 +174,7 @@ class Corpus:
 
     @classmethod
     def from_tokens(cls, words, domains, *, n_words=None, n_domains=None, vocabulary=None,
-                    domain_names=None):
+                    domain_names=None, parallel=False):
         """Count tokens: one word id and one domain id per observation.
 
         This is the latent-label-shift entry point: observation ``i`` is the
@@ -185,11 +195,15 @@ class Corpus:
             Number of domains; defaults to ``max(domains) + 1``.  Domains
             without tokens are allowed (empty rows).
         vocabulary, domain_names : sequence of str, optional
+        parallel : bool, default=False
+            Use the multi-threaded twins of the counting kernels (numba
+            threads, ``numba.set_num_threads``).  Same result, bit for bit.
 
         Returns
         -------
         Corpus
         """
+        vocabulary = _build.vocabulary_list(vocabulary)
         if vocabulary is not None and n_words is None and not isinstance(vocabulary, (str, bytes)):
             n_words = len(vocabulary)
         n_words = check_positive_int(n_words, "n_words", allow_none=True)
@@ -208,40 +222,235 @@ class Corpus:
             n_domains = int(domains.max()) + 1
         vocabulary = _check_names(vocabulary, n_words, "vocabulary", "n_words")
         domain_names = _check_names(domain_names, n_domains, "domain_names", "n_domains")
-        counts = _count_tokens(words, domains, n_words, n_domains)
+        counts = _build.count_tokens(words, domains, n_words, n_domains, parallel=bool(parallel))
         return cls._trusted(counts, vocabulary, domain_names)
 
+    @classmethod
+    def from_texts(cls, token_lists, *, vocabulary=None, min_count=1, min_domains=1,
+                   max_domain_fraction=1.0, keep_n=None, domain_names=None):
+        """Count tokenised documents, building the vocabulary.
 
-def _count_tokens(words, domains, n_words, n_domains):
-    """CSR int64 counts from validated int64 id arrays (see ``Corpus.from_tokens``)."""
-    n_tokens = words.shape[0]
-    index_dtype = np.int32 if max(n_words, n_tokens) < 2**31 - 1 else np.int64
-    cells = n_domains * n_words
-    indptr = np.empty(n_domains + 1, dtype=np.int64)
-    if cells <= _DENSE_CELLS_MAX:
-        dense = np.zeros((n_domains, n_words), dtype=np.int64)
-        _ck.dense_counts(words, domains, dense)
-        _ck.dense_to_csr_nnz(dense, indptr)
-        indices = np.empty(indptr[-1], dtype=index_dtype)
-        data = np.empty(indptr[-1], dtype=np.int64)
-        _ck.dense_to_csr_fill(dense, indptr, indices, data)
-    else:
-        offsets = np.zeros(n_domains + 1, dtype=np.int64)
-        _ck.domain_offsets(domains, offsets)
-        sorted_words = np.empty(n_tokens, dtype=index_dtype)
-        _ck.scatter_by_domain(words, domains, offsets, np.empty(n_domains, dtype=np.int64), sorted_words)
-        marker = np.full(n_words, -1, dtype=np.int64)
-        _ck.csr_nnz_per_row(sorted_words, offsets, marker, indptr)
-        indices = np.empty(indptr[-1], dtype=index_dtype)
-        data = np.empty(indptr[-1], dtype=np.int64)
-        marker.fill(-1)
-        _ck.csr_fill(sorted_words, offsets, indptr, marker, np.empty(n_words, dtype=np.int64), indices, data)
-        del sorted_words
-    if index_dtype == np.int64:
-        indptr_out = indptr
-    else:
-        indptr_out = indptr.astype(np.int32) if indptr[-1] < 2**31 - 1 else indptr
-    mat = sp.csr_matrix((data, indices, indptr_out), shape=(n_domains, n_words))
-    mat.has_sorted_indices = True
-    mat.has_canonical_format = True
-    return mat
+        Parameters
+        ----------
+        token_lists : iterable of lists of str
+            One list of tokens per domain (document), read once (a generator
+            is fine).  Tokenise first, e.g. with ``gensim.utils.simple_preprocess``.
+        vocabulary : sequence of str or gensim Dictionary, optional
+            A fixed vocabulary; tokens outside it are dropped.  Without one,
+            the vocabulary is every token seen, sorted.
+        min_count, min_domains, max_domain_fraction, keep_n
+            Word filters applied after counting, as in :meth:`filter_words`.
+        domain_names : sequence of str, optional
+
+        Returns
+        -------
+        Corpus
+            ``kept_words`` is ``None``: the filters are part of the build.
+
+        Examples
+        --------
+        >>> c = Corpus.from_texts([["b", "a", "b"], ["c"]])
+        >>> c.vocabulary, c.counts.toarray().tolist()
+        (['a', 'b', 'c'], [[1, 2, 0], [0, 0, 1]])
+        """
+        vocabulary = _build.vocabulary_list(vocabulary)
+        if vocabulary is not None:
+            vocabulary = _check_names(vocabulary, len(vocabulary), "vocabulary", "its length")
+        words, lengths, vocabulary = _build.texts_to_tokens(token_lists, vocabulary)
+        domains = np.repeat(np.arange(lengths.shape[0], dtype=np.int64), lengths)
+        corpus = cls.from_tokens(words, domains, n_words=len(vocabulary), n_domains=lengths.shape[0],
+                                 vocabulary=vocabulary, domain_names=domain_names)
+        if (min_count, min_domains, max_domain_fraction, keep_n) != (1, 1, 1.0, None):
+            corpus = corpus.filter_words(min_count=min_count, min_domains=min_domains,
+                                         max_domain_fraction=max_domain_fraction, keep_n=keep_n)
+            corpus._kept_words = None
+        return corpus
+
+    # ------------------------------------------------------------------ gensim
+    @classmethod
+    def from_gensim(cls, bow_iterable, *, n_words=None, vocabulary=None, domain_names=None):
+        """Build a Corpus from a gensim bag-of-words corpus, in one streaming pass.
+
+        Parameters
+        ----------
+        bow_iterable : iterable of lists of (int, int)
+            One ``[(word_id, count), ...]`` list per domain (document), as
+            gensim corpora yield them.  Repeated word ids in a list are summed.
+        n_words : int, optional
+            Defaults to ``len(vocabulary)``, else the ``num_terms`` attribute
+            of ``bow_iterable`` when it has one (gensim corpora and
+            :meth:`to_gensim` do), else the largest word id + 1.
+        vocabulary : sequence of str or gensim Dictionary, optional
+        domain_names : sequence of str, optional
+
+        Returns
+        -------
+        Corpus
+        """
+        vocabulary = _build.vocabulary_list(vocabulary)
+        if n_words is None and vocabulary is not None and not isinstance(vocabulary, (str, bytes)):
+            n_words = len(vocabulary)
+        if n_words is None and isinstance(getattr(bow_iterable, "num_terms", None), (int, np.integer)):
+            n_words = int(bow_iterable.num_terms)
+        n_words = check_positive_int(n_words, "n_words", allow_none=True)
+        counts = _build.bow_to_csr(bow_iterable, n_words)
+        return cls._checked(counts, vocabulary, domain_names)
+
+    def to_gensim(self):
+        """This corpus as a gensim bag-of-words corpus.
+
+        Returns
+        -------
+        GensimBow
+            A re-iterable, indexable sequence of ``n_domains`` lists of
+            ``(word_id, count)`` pairs (Python ints), with ``num_terms`` and
+            ``num_docs`` attributes; pass it to any gensim model.  The
+            vocabulary, when there is one, is :meth:`to_gensim_dictionary`.
+        """
+        return _build.GensimBow(self._counts)
+
+    def to_gensim_dictionary(self):
+        """The vocabulary as a gensim ``Dictionary`` (ids = column indices).
+
+        Its document and collection frequencies are those of this corpus.
+        Raises ``ValueError`` when the corpus has no vocabulary.
+        """
+        if self._vocabulary is None:
+            raise ValueError("this Corpus has no vocabulary; build it with vocabulary=... "
+                             "to get a gensim Dictionary")
+        return _build.to_gensim_dictionary(self._vocabulary, self._counts)
+
+    # --------------------------------------------------------------- files
+    @classmethod
+    def read_uci(cls, docword, vocab=None):
+        """Read a UCI bag-of-words corpus (NIPS, KOS, Enron, NYTimes format).
+
+        Parameters
+        ----------
+        docword : path or binary file
+            ``docword.*.txt`` (optionally gzipped): lines ``D``, ``W``,
+            ``NNZ``, then ``NNZ`` lines ``docID wordID count`` with 1-based
+            ids.  Read in blocks: memory follows NNZ, not the file size.
+            Repeated (docID, wordID) lines are summed.
+        vocab : path or binary file, optional
+            ``vocab.*.txt``: ``W`` words, one per line (UTF-8).
+
+        Returns
+        -------
+        Corpus
+        """
+        counts = _io.read_uci(docword)
+        vocabulary = None if vocab is None else _io.read_vocab(vocab, counts.shape[1])
+        return cls._checked(counts, vocabulary, None)
+
+    def write_uci(self, docword, vocab=None):
+        """Write the UCI bag-of-words format (``.gz`` paths are gzipped).
+
+        Domain names are not part of the format and are not written.
+
+        Parameters
+        ----------
+        docword : path or binary file
+        vocab : path or binary file, optional
+            Where to write the vocabulary, one word per line.
+        """
+        if vocab is not None and self._vocabulary is None:
+            raise ValueError("vocab was given but this Corpus has no vocabulary")
+        _io.write_uci(self._counts, docword)
+        if vocab is not None:
+            _io.write_vocab(self._vocabulary, vocab)
+
+    @classmethod
+    def read_mm(cls, path, vocab=None):
+        """Read a Matrix Market file of counts, rows = domains (as gensim's ``MmCorpus``).
+
+        Parameters
+        ----------
+        path : path or binary file
+            Coordinate files (integer, real with integral values, or pattern)
+            are parsed block by block with line numbers in errors; other
+            layouts go through ``scipy.io.mmread``.
+        vocab : path or binary file, optional
+            Words, one per line.
+
+        Returns
+        -------
+        Corpus
+        """
+        counts = _io.read_mm(path)
+        vocabulary = None if vocab is None else _io.read_vocab(vocab, counts.shape[1])
+        return cls._checked(counts, vocabulary, None)
+
+    def write_mm(self, path, vocab=None):
+        """Write a Matrix Market coordinate integer file (``.gz`` paths are gzipped)."""
+        if vocab is not None and self._vocabulary is None:
+            raise ValueError("vocab was given but this Corpus has no vocabulary")
+        _io.write_mm(self._counts, path)
+        if vocab is not None:
+            _io.write_vocab(self._vocabulary, vocab)
+
+    # ------------------------------------------------------------ filtering
+    def filter_words(self, *, min_count=1, min_domains=1, max_domain_fraction=1.0, keep_n=None):
+        """Keep the words that pass every filter; a new Corpus.
+
+        Parameters
+        ----------
+        min_count : int, default=1
+            Keep words with at least this many tokens in total.
+        min_domains : int, default=1
+            Keep words seen in at least this many domains (documents).
+        max_domain_fraction : float in (0, 1], default=1.0
+            Keep words seen in at most this fraction of the domains.
+        keep_n : int, optional
+            Then keep only the ``keep_n`` most frequent words (ties go to the
+            lower id).
+
+        Returns
+        -------
+        Corpus
+            Kept words stay in their original order; ``kept_words`` maps each
+            new id to its old id.  Domains keep their rows, even when emptied.
+        """
+        min_count = check_positive_int(min_count, "min_count", minimum=0)
+        min_domains = check_positive_int(min_domains, "min_domains", minimum=0)
+        keep_n = check_positive_int(keep_n, "keep_n", allow_none=True)
+        fraction = max_domain_fraction
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.integer, np.floating)):
+            raise TypeError(f"max_domain_fraction must be a number, got {type(fraction).__name__}: {fraction!r}")
+        if not 0.0 < float(fraction) <= 1.0:
+            raise ValueError(f"max_domain_fraction must be in (0, 1], got {fraction!r}")
+        counts = self._counts
+        word_counts = self.word_counts()
+        domain_freq = np.bincount(counts.indices, minlength=self.n_words)
+        keep = ((word_counts >= min_count) & (domain_freq >= min_domains)
+                & (domain_freq <= float(fraction) * self.n_domains))
+        kept = np.flatnonzero(keep).astype(np.int64)
+        if keep_n is not None and kept.size > keep_n:
+            top = np.lexsort((kept, -word_counts[kept]))[:keep_n]
+            kept = np.sort(kept[top])
+        if kept.size == 0:
+            raise ValueError(
+                f"filter_words(min_count={min_count}, min_domains={min_domains}, "
+                f"max_domain_fraction={fraction}, keep_n={keep_n}) removes every word")
+        new_id = np.full(self.n_words, -1, dtype=np.int64)
+        new_id[kept] = np.arange(kept.size)
+        remapped = new_id[counts.indices]
+        stays = remapped >= 0
+        cumulative = np.concatenate(([0], np.cumsum(stays)))
+        indptr = cumulative[counts.indptr]
+        indices = remapped[stays].astype(counts.indices.dtype)
+        mat = sp.csr_matrix((counts.data[stays], indices, indptr), shape=(self.n_domains, kept.size))
+        mat.has_sorted_indices = True
+        mat.has_canonical_format = True
+        vocabulary = None if self._vocabulary is None else [self._vocabulary[j] for j in kept]
+        out = type(self)._trusted(mat, vocabulary, self._domain_names)
+        out._kept_words = kept
+        return out
+
+    @classmethod
+    def _checked(cls, counts, vocabulary, domain_names):
+        """Wrap a canonical int64 CSR from a trusted builder, checking the names."""
+        return cls._trusted(
+            counts,
+            _check_names(vocabulary, counts.shape[1], "vocabulary", "n_words"),
+            _check_names(domain_names, counts.shape[0], "domain_names", "n_domains"))

@@ -17,6 +17,78 @@ def dense_counts(words, domains, n_words, n_domains):
     return counts
 
 
+def csr_counts(words, domains, n_words, n_domains):
+    """(indptr, indices, data) of the canonical CSR token counts, by a dict per domain."""
+    rows = [dict() for _ in range(n_domains)]
+    for w, d in zip(np.asarray(words).tolist(), np.asarray(domains).tolist()):
+        rows[d][w] = rows[d].get(w, 0) + 1
+    indptr, indices, data = [0], [], []
+    for row in rows:
+        for w in sorted(row):
+            indices.append(w)
+            data.append(row[w])
+        indptr.append(len(indices))
+    return (np.array(indptr, dtype=np.int64), np.array(indices, dtype=np.int64),
+            np.array(data, dtype=np.int64))
+
+
+def domain_offsets(domains, n_domains):
+    """(offsets, grouped): cumulated tokens per domain, and whether ids never decrease."""
+    domains = np.asarray(domains)
+    offsets = np.concatenate(([0], np.cumsum(np.bincount(domains, minlength=n_domains))))
+    grouped = all(a <= b for a, b in zip(domains[:-1].tolist(), domains[1:].tolist()))
+    return offsets, grouped
+
+
+def scatter_by_domain(words, domains):
+    """Words grouped by domain, keeping token order inside a domain (stable sort)."""
+    return np.asarray(words)[np.argsort(np.asarray(domains), kind="stable")]
+
+
+def parse_triplets(text, n_fields, comment, n_rows, n_cols):
+    """Parse ``row col [value]`` lines with Python's str methods.
+
+    Returns ``(rows, cols, values, error)`` with 0-based ids; ``error`` is None
+    or ``(line_index, kind)`` for the first bad line, kind one of "syntax",
+    "fields", "negative", "fraction", "range".  Values may be written "3.0".
+    """
+    rows, cols, values = [], [], []
+    for line_index, line in enumerate(text.split("\n")):
+        parts = line.split()
+        if not parts or (comment is not None and parts[0].startswith(comment)):
+            continue
+        numbers = []
+        for j, part in enumerate(parts):  # left to right: the first bad field decides
+            if j == n_fields:
+                return rows, cols, values, (line_index, "fields")
+            body = part[1:] if part.startswith("+") else part
+            if body.startswith("-"):
+                return rows, cols, values, (line_index, "negative")
+            if j == 2 and "." in body:
+                whole, _, fraction = body.partition(".")
+                if fraction.strip("0") and fraction.isdigit():
+                    return rows, cols, values, (line_index, "fraction")
+                if not whole.isdigit() or (fraction and not fraction.isdigit()):
+                    return rows, cols, values, (line_index, "syntax")
+                body = whole
+            if not (body.isascii() and body.isdigit()) or len(body) > 18:
+                return rows, cols, values, (line_index, "syntax")
+            numbers.append(int(body))
+        if len(numbers) < n_fields:
+            return rows, cols, values, (line_index, "fields")
+        if not (1 <= numbers[0] <= n_rows and 1 <= numbers[1] <= n_cols):
+            return rows, cols, values, (line_index, "range")
+        rows.append(numbers[0] - 1)
+        cols.append(numbers[1] - 1)
+        values.append(numbers[2] if n_fields == 3 else 1)
+    return rows, cols, values, None
+
+
+def format_triplets(rows, cols, values):
+    """``"row+1 col+1 value\\n"`` lines by string formatting."""
+    return "".join(f"{r + 1} {c + 1} {v}\n" for r, c, v in zip(rows, cols, values)).encode()
+
+
 # ---------------------------------------------------------------- inference
 
 

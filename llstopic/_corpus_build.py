@@ -1,0 +1,316 @@
+"""Building canonical CSR counts: token streams, gensim corpora, token lists.
+
+``llstopic.corpus.Corpus`` wraps these as ``from_tokens``, ``from_gensim``,
+``to_gensim``, ``to_gensim_dictionary`` and ``from_texts``; nothing here is
+public.  Inputs reach the numba kernels (``llstopic._kernels.counts``) only
+after validation.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+
+from ._kernels import counts as _ck
+
+# ``count_tokens`` counts into a dense (n_domains, n_words) scratch array when
+# it has at most _DENSE_CELLS_MAX cells (64 MiB of int32) and not many more
+# cells than tokens; otherwise it groups tokens by domain (sparse path).
+_DENSE_CELLS_MAX = 2**24
+_DENSE_CELLS_PER_TOKEN = 4
+_DENSE_CELLS_MIN = 2**16
+# below this many tokens the parallel kernels are not worth their start-up
+_PARALLEL_MIN_TOKENS = 2**16
+
+
+# ------------------------------------------------------------ token streams
+def count_tokens(words, domains, n_words, n_domains, parallel=False):
+    """Canonical CSR int64 counts from validated int64 id arrays (``Corpus.from_tokens``)."""
+    n_tokens = words.shape[0]
+    # every count, nnz and row length is <= n_tokens: 32-bit scratch when that fits
+    small = n_tokens < 2**31 - 1
+    index_dtype = np.int32 if small and n_words < 2**31 - 1 else np.int64
+    count_dtype = np.int32 if small else np.int64
+    n_chunks = max(1, min(numba.get_num_threads(), n_domains)) if parallel else 1
+    cells = n_domains * n_words
+    indptr = np.empty(n_domains + 1, dtype=np.int64)
+    if cells <= _DENSE_CELLS_MAX and cells <= _DENSE_CELLS_PER_TOKEN * n_tokens + _DENSE_CELLS_MIN:
+        if n_chunks > 1 and n_tokens >= _PARALLEL_MIN_TOKENS:
+            partial = np.zeros((n_chunks, n_domains, n_words), dtype=count_dtype)
+            bounds = np.linspace(0, n_tokens, n_chunks + 1).astype(np.int64)
+            _ck.dense_counts_parallel(words, domains, bounds, partial)
+            dense = partial.sum(axis=0, dtype=count_dtype)
+            del partial
+        else:
+            dense = np.zeros((n_domains, n_words), dtype=count_dtype)
+            _ck.dense_counts(words, domains, dense)
+        _ck.dense_to_csr_nnz(dense, indptr)
+        indices = np.empty(indptr[-1], dtype=index_dtype)
+        data = np.empty(indptr[-1], dtype=np.int64)
+        _ck.dense_to_csr_fill(dense, indptr, indices, data)
+        del dense
+    else:
+        offsets = np.zeros(n_domains + 1, dtype=np.int64)
+        if _ck.domain_offsets(domains, offsets):
+            grouped_words = words  # already grouped by domain: no copy
+        else:
+            grouped_words = np.empty(n_tokens, dtype=index_dtype)
+            _ck.scatter_by_domain(words, domains, offsets, np.empty(n_domains, dtype=np.int64),
+                                  grouped_words)
+        marker_dtype = np.int32 if n_domains < 2**31 - 1 else np.int64
+        n_passes = max(1, (int(n_words - 1).bit_length() + 7) // 8)
+        row_nnz = np.empty(n_domains, dtype=np.int64)
+        if n_chunks > 1 and n_tokens >= _PARALLEL_MIN_TOKENS:
+            cuts = np.linspace(0, n_tokens, n_chunks + 1)
+            bounds = np.searchsorted(offsets, cuts).astype(np.int64)
+            bounds[0], bounds[-1] = 0, n_domains
+            markers = np.full((n_chunks, n_words), -1, dtype=marker_dtype)
+            _ck.csr_nnz_rows_parallel(grouped_words, offsets, bounds, markers, row_nnz)
+            del markers
+            _cumulate(row_nnz, indptr)
+            indices = np.empty(indptr[-1], dtype=index_dtype)
+            data = np.empty(indptr[-1], dtype=np.int64)
+            _ck.csr_fill_rows_parallel(
+                grouped_words, offsets, indptr, bounds, n_passes,
+                np.zeros((n_chunks, n_words), dtype=count_dtype),
+                np.empty((n_chunks, n_words + 1), dtype=index_dtype),
+                np.empty((n_chunks, n_words + 1), dtype=index_dtype), indices, data)
+        else:
+            _ck.csr_nnz_rows(grouped_words, offsets, 0, n_domains,
+                             np.full(n_words, -1, dtype=marker_dtype), row_nnz)
+            _cumulate(row_nnz, indptr)
+            indices = np.empty(indptr[-1], dtype=index_dtype)
+            data = np.empty(indptr[-1], dtype=np.int64)
+            _ck.csr_fill_rows(grouped_words, offsets, indptr, 0, n_domains, n_passes,
+                              np.zeros(n_words, dtype=count_dtype),
+                              np.empty(n_words + 1, dtype=index_dtype),
+                              np.empty(n_words + 1, dtype=index_dtype), indices, data)
+        del grouped_words
+    indptr_out = indptr.astype(np.int32) if index_dtype == np.int32 else indptr
+    mat = sp.csr_matrix((data, indices, indptr_out), shape=(n_domains, n_words))
+    mat.has_sorted_indices = True
+    mat.has_canonical_format = True
+    return mat
+
+
+def _cumulate(row_nnz, indptr):
+    indptr[0] = 0
+    np.cumsum(row_nnz, out=indptr[1:])
+
+
+# -------------------------------------------------------------- vocabulary
+def vocabulary_list(vocabulary, name="vocabulary"):
+    """A list of words from a sequence or from a gensim ``Dictionary`` (by id)."""
+    if vocabulary is None:
+        return None
+    token2id = getattr(vocabulary, "token2id", None)
+    if isinstance(token2id, dict):
+        words = [None] * len(token2id)
+        for token, i in token2id.items():
+            if not (0 <= i < len(words)) or words[i] is not None:
+                raise ValueError(f"{name}: the gensim Dictionary ids are not 0..{len(words) - 1}; "
+                                 f"call compactify() on it first")
+            words[i] = token
+        return words
+    return vocabulary
+
+
+# ------------------------------------------------------------------ gensim
+class GensimBow:
+    """A Corpus seen as a gensim bag-of-words corpus (re-iterable, indexable).
+
+    Iterating yields, for each domain (document), a list of
+    ``(word_id, count)`` pairs of Python ints with increasing word ids; empty
+    domains yield ``[]``.  ``len()`` is the number of domains; ``num_terms``
+    and ``num_docs`` follow gensim's corpus attributes.
+    """
+
+    def __init__(self, counts):
+        self._counts = counts
+
+    def __len__(self):
+        return self._counts.shape[0]
+
+    @property
+    def num_docs(self):
+        return self._counts.shape[0]
+
+    @property
+    def num_terms(self):
+        return self._counts.shape[1]
+
+    @property
+    def num_nnz(self):
+        return self._counts.nnz
+
+    def __getitem__(self, i):
+        n = self._counts.shape[0]
+        if not isinstance(i, (int, np.integer)) or isinstance(i, bool):
+            raise TypeError(f"documents are indexed by int, got {type(i).__name__}")
+        if not -n <= i < n:
+            raise IndexError(f"document {i} out of range for {n} documents")
+        i = int(i) % n
+        a, b = self._counts.indptr[i], self._counts.indptr[i + 1]
+        return list(zip(self._counts.indices[a:b].tolist(), self._counts.data[a:b].tolist()))
+
+    def __iter__(self):
+        indptr, indices, data = self._counts.indptr, self._counts.indices, self._counts.data
+        for i in range(self._counts.shape[0]):
+            a, b = indptr[i], indptr[i + 1]
+            yield list(zip(indices[a:b].tolist(), data[a:b].tolist()))
+
+    def __repr__(self):
+        return f"GensimBow(num_docs={self.num_docs}, num_terms={self.num_terms}, num_nnz={self.num_nnz})"
+
+
+def _bad_pair(doc, i, exc):
+    for j, entry in enumerate(doc):
+        try:
+            ok = len(entry) == 2
+            if ok:
+                float(entry[0]), float(entry[1])
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            return TypeError(f"bow_iterable: document {i}, entry {j} is {entry!r}, "
+                             f"not a (word_id, count) pair of numbers")
+    return TypeError(f"bow_iterable: document {i} could not be read as (word_id, count) pairs: {exc}")
+
+
+def bow_to_csr(bow_iterable, n_words=None):
+    """Canonical CSR from an iterable of ``[(word_id, count), ...]`` lists.
+
+    One streaming pass; memory follows the number of pairs.
+    """
+    if isinstance(bow_iterable, (str, bytes)) or not hasattr(bow_iterable, "__iter__"):
+        raise TypeError(f"bow_iterable must be an iterable of [(word_id, count), ...] lists, "
+                        f"got {type(bow_iterable).__name__}")
+    lengths = array("q")
+    current = [None, -1]
+
+    def pairs():
+        for i, doc in enumerate(bow_iterable):
+            current[0], current[1] = doc, i
+            if isinstance(doc, (str, bytes, dict)) or not hasattr(doc, "__iter__"):
+                raise TypeError(f"bow_iterable: document {i} is a {type(doc).__name__}, "
+                                f"not a list of (word_id, count) pairs")
+            if not hasattr(doc, "__len__"):
+                doc = list(doc)
+                current[0] = doc
+            lengths.append(len(doc))
+            yield from doc
+
+    try:
+        flat = np.fromiter(pairs(), dtype=np.dtype((np.float64, 2)))
+    except (TypeError, ValueError) as exc:
+        if str(exc).startswith("bow_iterable"):
+            raise
+        raise _bad_pair(current[0], current[1], exc) from None
+    n_docs = len(lengths)
+    if n_docs == 0:
+        raise ValueError("bow_iterable holds no documents; a corpus needs at least one token")
+    indptr = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(np.frombuffer(lengths, dtype=np.int64), out=indptr[1:])
+
+    def where(k):
+        d = int(np.searchsorted(indptr, k, side="right") - 1)
+        return f"document {d}, entry {k - indptr[d]}"
+
+    ids, counts = flat[:, 0], flat[:, 1]
+    for values, what in ((ids, "word id"), (counts, "count")):
+        bad = ~np.isfinite(values)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"bow_iterable: {where(k)} has a non-finite {what} {values[k]!r}")
+        bad = (values < 0) | (values != np.floor(values))
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"bow_iterable: {where(k)} has {what} {values[k]!r}; "
+                             f"it must be a non-negative integer")
+    if ids.size and ids.max() >= 2**53:
+        raise ValueError("bow_iterable: word ids too large")
+    if n_words is None:
+        if ids.size == 0:
+            raise ValueError("bow_iterable holds no tokens; a corpus needs at least one")
+        n_words = int(ids.max()) + 1
+    elif ids.size and ids.max() >= n_words:
+        k = int(np.flatnonzero(ids >= n_words)[0])
+        raise ValueError(f"bow_iterable: {where(k)} has word id {int(ids[k])}, out of range: "
+                         f"it must be < n_words = {n_words}")
+    index_dtype = np.int32 if n_words < 2**31 - 1 else np.int64
+    mat = sp.csr_matrix((counts.astype(np.int64), ids.astype(index_dtype), indptr), shape=(n_docs, n_words))
+    del flat, ids, counts
+    mat.sum_duplicates()
+    mat.eliminate_zeros()
+    if mat.nnz == 0:
+        raise ValueError("bow_iterable holds no tokens; a corpus needs at least one")
+    return mat
+
+
+def to_gensim_dictionary(vocabulary, counts):
+    """A gensim ``Dictionary`` with ids, document and collection frequencies."""
+    from gensim.corpora import Dictionary
+
+    dictionary = Dictionary()
+    dictionary.token2id = {w: i for i, w in enumerate(vocabulary)}
+    word_counts = np.bincount(counts.indices, weights=counts.data, minlength=counts.shape[1])
+    doc_freq = np.bincount(counts.indices, minlength=counts.shape[1])
+    dictionary.cfs = {i: int(c) for i, c in enumerate(word_counts)}
+    dictionary.dfs = {i: int(c) for i, c in enumerate(doc_freq)}
+    dictionary.num_docs = counts.shape[0]
+    dictionary.num_pos = int(counts.data.sum())
+    dictionary.num_nnz = counts.nnz
+    return dictionary
+
+
+# ----------------------------------------------------------- token lists
+def texts_to_tokens(token_lists, vocabulary=None):
+    """Word ids per token, tokens per document and the vocabulary.
+
+    With no ``vocabulary`` it is built from the texts and sorted; with one,
+    tokens outside it are dropped.
+    """
+    if isinstance(token_lists, (str, bytes)) or not hasattr(token_lists, "__iter__"):
+        raise TypeError(f"token_lists must be an iterable of token lists, got {type(token_lists).__name__}")
+    fixed = vocabulary is not None
+    index = {w: i for i, w in enumerate(vocabulary)} if fixed else {}
+    word_ids = array("q")
+    lengths = array("q")
+    for i, doc in enumerate(token_lists):
+        if isinstance(doc, (str, bytes)):
+            raise TypeError(f"token_lists[{i}] is a string; pass a list of tokens (e.g. text.split())")
+        if not hasattr(doc, "__iter__"):
+            raise TypeError(f"token_lists[{i}] is a {type(doc).__name__}, not a list of tokens")
+        before = len(word_ids)
+        if fixed:
+            get = index.get
+            word_ids.extend(j for j in map(get, doc) if j is not None)
+        else:
+            setdefault = index.setdefault
+            try:
+                word_ids.extend(setdefault(t, len(index)) for t in doc)
+            except TypeError:  # an unhashable token
+                bad = next(t for t in doc if not isinstance(t, str))
+                raise TypeError(f"token_lists[{i}] holds {bad!r}; tokens must be strings") from None
+        lengths.append(len(word_ids) - before)
+    if len(lengths) == 0:
+        raise ValueError("token_lists holds no documents; a corpus needs at least one token")
+    if len(word_ids) == 0:
+        where = " in the given vocabulary" if fixed else ""
+        raise ValueError(f"token_lists holds no tokens{where}; a corpus needs at least one")
+    words = np.frombuffer(word_ids, dtype=np.int64)
+    lengths = np.frombuffer(lengths, dtype=np.int64)
+    if fixed:
+        return words, lengths, list(vocabulary)
+    names = list(index)
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"token_lists holds the token {name!r}; tokens must be strings")
+    order = sorted(range(len(names)), key=names.__getitem__)
+    new_id = np.empty(len(names), dtype=np.int64)
+    new_id[order] = np.arange(len(names))
+    return new_id[words], lengths, [names[j] for j in order]
+
