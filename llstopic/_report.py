@@ -16,7 +16,7 @@ __all__ = ["summarize", "format_tables", "verdict", "jsonable", "plot", "format_
 _KEYS = ("problem", "method")
 _NUMERIC = ("topic_word_error", "topic_word_error_oracle", "topic_word_error_ratio",
             "domain_topic_error", "domain_topic_error_oracle", "accuracy", "accuracy_bayes",
-            "heldout_loglik", "heldout_loglik_truth", "coherence_umass", "fit_time_s",
+            "heldout_loglik", "heldout_loglik_truth", "coherence_umass", "fit_time_s", "factorize_time_s",
             "warmup_time_s", "peak_memory_mb")
 
 
@@ -84,6 +84,10 @@ def _grid(header, body):
 
 
 def _describe(info):
+    if info["kind"] == "continuous":
+        return (f"{info['n_domains']:,} domains x {info['tokens_per_domain']:,.0f} training examples, "
+                f"{info['n_topics']} latent classes; accuracy on {info.get('n_test', 0):,} test examples; "
+                "topic-word is p(cluster|y) against the one counted with the true labels")
     text = (f"{info['n_domains']:,} domains x {info['tokens_per_domain']:,.0f} tokens, "
             f"{info['n_words']:,} words, {info['n_topics']} topics")
     if info.get("heldout"):
@@ -105,17 +109,26 @@ def format_tables(result):
             blocks.append(title + "\n" + _corpus_table(rows))
         else:
             blocks.append(title + "\n" + _truth_table(rows, info))
-    notes = ("topic-word: mean L1 distance of matched p(x|y) rows; x oracle: that error over the "
-             "oracle's; domain-topic: mean absolute error of p_d(y); accuracy: matched accuracy of "
-             "predict on every observation; held-out LL: log-likelihood per held-out token (nats). "
-             "The oracle row counts p(x|y) and p_d(y) with the true labels and gives the accuracy "
-             "of the Bayes rule and the held-out LL of the true parameters.  fit s excludes the "
-             "warm-up (numba compilation or cache load, imports); peak MiB is the growth of peak "
-             "resident memory during the fit.")
-    if not any(info["truth"] for info in result.problems):
-        notes = ("held-out LL: log-likelihood per held-out token (nats), document completion; "
-                 "u_mass: gensim topic coherence on the corpus (higher is better); fit s excludes "
-                 "the warm-up; peak MiB is the growth of peak resident memory during the fit.")
+    kinds = {info["kind"] for info in result.problems}
+    notes = []
+    if "finite" in kinds:
+        notes.append("topic-word: mean L1 distance of matched p(x|y) rows; x oracle: that error over "
+                     "the oracle's; domain-topic: mean absolute error of p_d(y); accuracy: matched "
+                     "accuracy of predict on every observation; held-out LL: log-likelihood per "
+                     "held-out token (nats), p_d(y) from the other tokens of the domain.  The oracle "
+                     "row counts p(x|y) and p_d(y) with the true labels and gives the accuracy of the "
+                     "Bayes rule and the held-out LL of the true parameters.")
+    if "continuous" in kinds:
+        notes.append("Continuous problems: each method is the factorizer inside DDFA; fit s is the "
+                     "whole DDFA fit (mostly its domain discriminator), factorize s the factorizer "
+                     "alone; the oracle's accuracy is a supervised logistic regression on the true "
+                     "labels shifted to each domain with the true p_d(y).")
+    if "corpus" in kinds:
+        notes.append("held-out LL: log-likelihood per held-out token (nats), document completion; "
+                     "u_mass: gensim topic coherence on the corpus (higher is better).")
+    notes.append("fit s excludes the warm-up (numba compilation or cache load, imports); peak MiB "
+                 "is the growth of the process' peak resident memory during the fit.")
+    notes = " ".join(notes)
     text = "\n\n".join(blocks) + "\n\n" + _wrap(notes)
     caught = _warning_lines(result)
     if caught:
@@ -136,17 +149,23 @@ def _warning_lines(rows, limit=200):
 
 
 def _truth_table(rows, info):
-    header = ["method", "topic-word", "x oracle", "domain-topic", "accuracy", "held-out LL",
-              "fit s", "warm-up s", "peak MiB", "params"]
+    continuous = info["kind"] == "continuous"
+    header = ["method", "topic-word", "x oracle", "domain-topic", "accuracy",
+              "factorize s" if continuous else "held-out LL", "fit s", "warm-up s", "peak MiB", "params"]
     body = []
     for s in rows:
+        fifth = _secs(s.get("factorize_time_s")) if continuous else _fmt(s.get("heldout_loglik"), 3)
         body.append([s["method"], _fmt(s.get("topic_word_error"), 4, s.get("topic_word_error_std")),
                      _fmt(s.get("topic_word_error_ratio"), 2),
                      _fmt(s.get("domain_topic_error"), 4), _fmt(s.get("accuracy"), 3),
-                     _fmt(s.get("heldout_loglik"), 3), _secs(s.get("fit_time_s")),
+                     fifth, _secs(s.get("fit_time_s")),
                      _secs(s.get("warmup_time_s")), _fmt(s.get("peak_memory_mb"), 0),
                      s.get("params") or "-"])
     oracle = info["oracle"]
+    if info["kind"] == "continuous":
+        body.append(["oracle", "0 (ref.)", "-", _fmt(oracle["domain_topic_error"], 4),
+                     _fmt(oracle["accuracy"], 3), "-", "-", "-", "-", "true labels"])
+        return _grid(header, body)
     body.append(["oracle", _fmt(oracle["topic_word_error"], 4), "1.00",
                  _fmt(oracle["domain_topic_error"], 4), _fmt(oracle["accuracy"], 3),
                  _fmt(oracle["heldout_loglik"], 3), "-", "-", "-", "true labels"])
@@ -226,19 +245,47 @@ def verdict(result):
 
 
 def _speed_sentence(rows):
-    times = {s["method"]: s.get("fit_time_s") for s in rows if _is_number(s.get("fit_time_s"))}
+    key = "factorize_time_s" if any(_is_number(s.get("factorize_time_s")) for s in rows) else "fit_time_s"
+    times = {s["method"]: s.get(key) for s in rows if _is_number(s.get(key))}
+    what = "the factorization step of " if key == "factorize_time_s" else ""
     if "anchor" in times and "lda" in times:
         lda = next(s for s in rows if s["method"] == "lda")
         passes = f", LDA with {lda['params']}" if lda.get("params") else ""
-        return (f"anchor fits {_ratio_phrase(times['anchor'], times['lda'])} LDA "
+        return (f"{what}anchor fits {_ratio_phrase(times['anchor'], times['lda'])} LDA "
                 f"({_secs(times['anchor'])} s against {_secs(times['lda'])} s{passes}).")
     if len(times) > 1:
         fastest = min(times, key=times.get)
-        return f"{fastest} fits fastest ({_secs(times[fastest])} s)."
+        return f"{what}{fastest} fits fastest ({_secs(times[fastest])} s)."
     return ""
 
 
+def _continuous_sentences(rows, info, winners):
+    ranked = sorted((s for s in rows if _is_number(s.get("domain_topic_error"))),
+                    key=lambda s: s["domain_topic_error"])
+    out = []
+    if ranked:
+        best = ranked[0]
+        winners[info["name"]] = best["method"]
+        others = ", ".join(f"{s['method']} {s['domain_topic_error']:.4f}" for s in ranked[1:])
+        out.append(f"On {info['name']} (continuous inputs, {info['n_domains']} domains; each method "
+                   f"is DDFA's factorizer), {best['method']} recovers p_d(y) best: mean absolute "
+                   f"error {best['domain_topic_error']:.4f} against the oracle's "
+                   f"{info['oracle']['domain_topic_error']:.4f}" + (f" ({others})." if others else "."))
+    acc = [s for s in rows if _is_number(s.get("accuracy"))]
+    if acc:
+        top = max(acc, key=lambda s: s["accuracy"])
+        out.append(f"{top['method']} labels {top['accuracy']:.1%} of the test examples correctly "
+                   f"without seeing a label, against {info['oracle']['accuracy']:.1%} for a "
+                   "supervised logistic regression trained on the true labels.")
+    speed = _speed_sentence(rows)
+    if speed:
+        out.append(speed[0].upper() + speed[1:])
+    return out
+
+
 def _truth_sentences(rows, info, winners):
+    if info["kind"] == "continuous":
+        return _continuous_sentences(rows, info, winners)
     ranked = sorted((s for s in rows if _is_number(s.get("topic_word_error_ratio"))),
                     key=lambda s: s["topic_word_error_ratio"])
     out = []

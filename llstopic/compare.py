@@ -316,7 +316,7 @@ def _make_task(problem, spec, rng, name):
     if isinstance(problem, Corpus):
         from ._compare_tasks import corpus_task
         return corpus_task(problem, spec, rng, name)
-    if hasattr(problem, "domains") and hasattr(problem, "labels") and hasattr(problem, "X"):
+    if isinstance(problem, dict) and {"X_train", "domains_train", "labels_train"} <= set(problem):
         from ._compare_tasks import continuous_task
         return continuous_task(problem, spec, rng, name)
     raise TypeError("problem must be an LLSProblem (make_finite_lls), a continuous problem "
@@ -354,9 +354,12 @@ def _warmup(task, method, params):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = task["make"](method, params, 0)
-            task["fit"](model, task["warmup_data"])
-            task["warm_predict"](model)
+            if "warmup_make" in task:
+                task["warmup_make"](method, params, 0).fit(task["warmup_data"])
+            else:
+                model = task["make"](method, params, 0)
+                task["fit"](model, task["warmup_data"])
+                task["warm_predict"](model)
     except Exception:  # noqa: BLE001 - a slice too small for a method only shortens its warm-up
         pass
     return time.perf_counter() - start
