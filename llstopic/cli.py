@@ -163,7 +163,7 @@ def _add_fit(sub):
                                    "words of each topic and save the model (load it with "
                                    "llstopic.load).")
     p.add_argument("--method", default="anchor", help="factorizer name (default anchor)")
-    p.add_argument("--n-topics", type=_positive_int, metavar="N", required=True, metavar="K")
+    p.add_argument("--n-topics", type=_positive_int, required=True, metavar="K")
     p.add_argument("--corpus", required=True, metavar="DOCWORD", help="UCI docword file")
     p.add_argument("--vocab", metavar="VOCAB", help="UCI vocabulary file")
     p.add_argument("--out", required=True, metavar="MODEL", help="where to save the model (.npz)")
