@@ -1,0 +1,207 @@
+"""NMF back end: scikit-learn's ``NMF`` on the per-domain word distributions."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._validation import check_positive_int, seed_from
+from ._backend_params import BackendParamsMixin, backend_signature, check_backend_keys
+from ._base import Factorizer, register_factorizer
+
+__all__ = ["NMF"]
+
+_LOSSES = ("kullback-leibler", "frobenius")
+_INITS = ("nndsvda", "nndsvd", "nndsvdar", "random")
+# scikit-learn parameters that llstopic sets itself, and what to use instead
+_RESERVED = {
+    "n_components": "use n_topics",
+    "beta_loss": "use loss='kullback-leibler' or loss='frobenius'",
+}
+
+
+@register_factorizer("nmf")
+class NMF(BackendParamsMixin, Factorizer):
+    """Non-negative matrix factorization of p(x|d), via :class:`sklearn.decomposition.NMF`.
+
+    The rows of the count matrix are normalised into the per-domain word
+    distributions p(x|d), of shape (n_domains, n_words), and factorized as
+    ``p(x|d) ~ domain_weights @ topic_weights``.  As in the latent-label-shift
+    reference code, the row sums of ``topic_weights`` are moved into
+    ``domain_weights``: ``topic_word_`` is ``topic_weights`` with rows
+    normalised, p(x|y), and ``domain_topic_`` is ``domain_weights *
+    row_sums`` with rows normalised, p_d(y).  With the Kullback-Leibler loss
+    (the default) this is maximum likelihood for the mixture p_d(x) =
+    sum_y p_d(y) p(x|y) with every domain weighted equally.
+
+    Parameters
+    ----------
+    n_topics : int
+        Number of topics (latent labels).
+    loss : {"kullback-leibler", "frobenius"}, default="kullback-leibler"
+        The divergence minimised.  Kullback-Leibler uses scikit-learn's
+        multiplicative-update solver (``solver="mu"``); Frobenius uses
+        coordinate descent (``solver="cd"``) unless ``solver="mu"`` is passed.
+    init : {"nndsvda", "nndsvd", "nndsvdar", "random"}, default="nndsvda"
+        Initialisation, as in scikit-learn.  The ``nndsvd*`` methods need
+        ``n_topics <= min(n_domains, n_words)``.
+    max_iter : int, default=1000
+        Maximum number of iterations of the scikit-learn solver.  When it is
+        reached, scikit-learn's ``ConvergenceWarning`` reaches the caller.
+    tol : float, default=1e-4
+        Tolerance of the scikit-learn stopping condition.
+    random_state : None, int, Generator or RandomState, default=None
+        Seeds scikit-learn (``init="random"``, the randomized SVD of
+        ``nndsvd*`` and the ``cd`` solver's shuffling).  A fixed seed gives a
+        bit-for-bit identical result.
+    **sklearn_params
+        Further keyword arguments of :class:`sklearn.decomposition.NMF`
+        (``solver``, ``alpha_W``, ``alpha_H``, ``l1_ratio``, ``verbose``,
+        ``shuffle``).  ``n_components`` and ``beta_loss`` are set from
+        ``n_topics`` and ``loss``.
+
+    Attributes
+    ----------
+    topic_word_ : ndarray of shape (n_topics, n_words)
+        p(x|y); rows sum to one.
+    domain_topic_ : ndarray of shape (n_domains, n_topics)
+        p_d(y) of the training domains; rows sum to one.  A domain without
+        tokens gets the uniform row.
+    model_ : sklearn.decomposition.NMF
+        The fitted scikit-learn estimator (not kept by :meth:`save`).
+    reconstruction_err_ : float
+        scikit-learn's final divergence on the normalised counts.
+    n_iter_ : int
+        Iterations scikit-learn used.
+
+    Notes
+    -----
+    The input stays sparse: scikit-learn receives a CSR matrix of p(x|d).
+    :meth:`transform` is the base class' maximum-likelihood p_d(y) with the
+    topics fixed (the convex problem KL-NMF solves row by row), so it does
+    not depend on ``model_`` and works after :func:`llstopic.load`.  A topic
+    that scikit-learn returns with no mass at all (possible with the
+    Frobenius loss) is replaced by the uniform distribution with zero weight
+    in every domain, and a ``RuntimeWarning`` says so.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from llstopic import NMF
+    >>> counts = np.array([[30, 0, 10], [0, 20, 20], [15, 10, 15]])
+    >>> model = NMF(2, random_state=0).fit(counts)
+    >>> model.topic_word_.shape, model.domain_topic_.shape
+    ((2, 3), (3, 2))
+    """
+
+    _saved_attributes = ("reconstruction_err_", "n_iter_")
+
+    def __init__(self, n_topics, *, loss="kullback-leibler", init="nndsvda", max_iter=1000, tol=1e-4,
+                 random_state=None, **sklearn_params):
+        self.n_topics = n_topics
+        self.loss = loss
+        self.init = init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self._backend_params = dict(sklearn_params)
+
+    # ------------------------------------------------------------ validation
+    def _check_params(self, corpus):
+        from sklearn.decomposition import NMF as _SkNMF
+
+        if not isinstance(self.loss, str) or self.loss not in _LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(map(repr, _LOSSES))}, got {self.loss!r}")
+        if not isinstance(self.init, str) or self.init not in _INITS:
+            raise ValueError(f"init must be one of {', '.join(map(repr, _INITS))}, got {self.init!r}")
+        if self.init.startswith("nndsvd") and self.n_topics > min(corpus.n_domains, corpus.n_words):
+            raise ValueError(f"init={self.init!r} needs n_topics <= min(n_domains, n_words) = "
+                             f"{min(corpus.n_domains, corpus.n_words)}, got n_topics = {self.n_topics}; "
+                             "use init='random'")
+        check_positive_int(self.max_iter, "max_iter")
+        _check_real(self.tol, "tol", low=0.0)
+        params = self._backend_params
+        check_backend_keys("NMF", params, backend_signature(_SkNMF),
+                           {**_RESERVED, **{k: f"use the NMF argument {k}=" for k in
+                                            ("init", "max_iter", "tol", "random_state")}},
+                           "sklearn.decomposition.NMF")
+        solver = params.get("solver", "mu" if self.loss == "kullback-leibler" else "cd")
+        if solver not in ("mu", "cd"):
+            raise ValueError(f"solver must be 'mu' or 'cd', got {solver!r}")
+        if solver == "cd" and self.loss != "frobenius":
+            raise ValueError(f"solver='cd' supports only loss='frobenius', got loss={self.loss!r}; "
+                             "use solver='mu'")
+        if "alpha_W" in params:
+            _check_real(params["alpha_W"], "alpha_W", low=0.0)
+        if "alpha_H" in params and params["alpha_H"] != "same":
+            _check_real(params["alpha_H"], "alpha_H", low=0.0, extra="or 'same'")
+        if "l1_ratio" in params:
+            _check_real(params["l1_ratio"], "l1_ratio", low=0.0, high=1.0)
+        if "shuffle" in params and not isinstance(params["shuffle"], (bool, np.bool_)):
+            raise TypeError(f"shuffle must be a bool, got {params['shuffle']!r}")
+        if "verbose" in params:
+            check_positive_int(params["verbose"], "verbose", minimum=0)
+        # last net for parameters a newer scikit-learn may add: its own checks, our wording
+        model = self._make_model(seed=0)
+        validate = getattr(model, "_validate_params", None)
+        if validate is not None:
+            try:
+                validate()
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"NMF: scikit-learn rejects the parameters: {exc}") from None
+
+    def _make_model(self, seed):
+        from sklearn.decomposition import NMF as _SkNMF
+
+        params = dict(self._backend_params)
+        params.setdefault("solver", "mu" if self.loss == "kullback-leibler" else "cd")
+        return _SkNMF(n_components=self.n_topics, init=self.init, beta_loss=self.loss,
+                      max_iter=self.max_iter, tol=self.tol, random_state=seed, **params)
+
+    # ---------------------------------------------------------------- fitting
+    def _fit(self, corpus, rng):
+        counts = corpus.counts
+        lengths = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
+        has_tokens = lengths > 0
+        scale = np.divide(1.0, lengths, out=np.zeros_like(lengths), where=has_tokens)
+        word_given_domain = sp.diags(scale) @ counts.astype(np.float64)  # p(x|d), CSR
+        model = self._make_model(seed_from(rng))
+        domain_weights = model.fit_transform(sp.csr_matrix(word_given_domain))
+        topic_weights = model.components_
+        self.model_ = model
+        self.reconstruction_err_ = float(model.reconstruction_err_)
+        self.n_iter_ = int(model.n_iter_)
+        return _normalise_factors(domain_weights, topic_weights, has_tokens)
+
+
+def _normalise_factors(domain_weights, topic_weights, has_tokens):
+    """(topic_word, domain_topic) from NMF factors, moving the topic masses into the domains."""
+    domain_weights = np.asarray(domain_weights, dtype=np.float64)
+    topic_weights = np.asarray(topic_weights, dtype=np.float64)
+    n_topics, n_words = topic_weights.shape
+    mass = topic_weights.sum(axis=1)
+    dead = mass <= 0
+    if dead.any():
+        warnings.warn(f"NMF returned {int(dead.sum())} topic(s) with no mass (topics {np.flatnonzero(dead).tolist()}); "
+                      "they are set to the uniform distribution with zero weight in every domain",
+                      RuntimeWarning, stacklevel=4)
+    topic_word = np.where(dead[:, None], 1.0 / n_words, topic_weights / np.where(dead, 1.0, mass)[:, None])
+    domain_topic = domain_weights * np.where(dead, 0.0, mass)[None, :]
+    empty = (domain_topic.sum(axis=1) <= 0) | ~has_tokens
+    domain_topic[empty] = 1.0 / n_topics
+    return topic_word, domain_topic
+
+
+def _check_real(value, name, *, low=None, high=None, extra=""):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number{' ' + extra if extra else ''}, "
+                        f"got {type(value).__name__}: {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be {bounds}, got {value!r}")
+    return float(value)

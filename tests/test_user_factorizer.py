@@ -1,0 +1,67 @@
+"""The README example of a user factorizer runs exactly as printed.
+
+The code is read from ``docs_snippets/user_factorizer.md`` (pasted into the
+README), so the documented example cannot rot: if it stops working, this
+fails.  The conformance suite (``test_factorizer_conformance.py``) also runs
+the registered example through every interface test.
+"""
+
+import contextlib
+import functools
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import llstopic
+from llstopic.factorizers import _base
+
+SNIPPET = Path(__file__).resolve().parents[1] / "docs_snippets" / "user_factorizer.md"
+NAME = "sklearn-lda"
+
+
+def snippet_code():
+    """The one ```python block of the snippet file."""
+    blocks = re.findall(r"```python\n(.*?)```", SNIPPET.read_text(encoding="utf-8"), flags=re.S)
+    assert len(blocks) == 1, f"{SNIPPET} must hold exactly one python block, found {len(blocks)}"
+    return blocks[0]
+
+
+@functools.lru_cache(maxsize=None)
+def run_snippet():
+    """Execute the snippet once per test session; return (namespace, printed text).
+
+    The snippet registers ``"sklearn-lda"``; registering is global, so it runs once.
+    """
+    _base._REGISTRY.pop(NAME, None)  # in case another import of this module ran it already
+    namespace = {"__name__": "llstopic_readme_example"}
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(snippet_code(), str(SNIPPET), "exec"), namespace)
+    return namespace, printed.getvalue()
+
+
+def test_snippet_prints_what_its_comments_say():
+    namespace, printed = run_snippet()
+    expected = [line.split("#")[1].strip() for line in snippet_code().splitlines()
+                if line.startswith("print(") and "#" in line]
+    assert printed.splitlines() == expected == ["(3, 50) (8, 3)", "True"]
+
+
+def test_registered_example_is_a_full_factorizer(tmp_path):
+    namespace, _ = run_snippet()
+    assert NAME in llstopic.available()
+    problem = llstopic.make_finite_lls(30, 2, 4, 500, alpha=1.0, beta=0.2, random_state=1)
+    model = llstopic.make_factorizer(NAME, 2, max_iter=5, random_state=0).fit(problem.corpus)
+    assert isinstance(model, namespace["SklearnLDA"])
+    model.save(tmp_path / "user.npz")
+    loaded = llstopic.load(tmp_path / "user.npz")
+    np.testing.assert_array_equal(loaded.transform(problem.corpus), model.transform(problem.corpus))
+
+
+def test_example_validates_its_own_parameters():
+    run_snippet()
+    with pytest.raises(ValueError, match="max_iter must be a positive int, got 0"):
+        llstopic.make_factorizer(NAME, 2, max_iter=0).fit(np.ones((3, 4), dtype=int))
