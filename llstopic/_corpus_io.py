@@ -136,7 +136,7 @@ def _read_triplets(f, fname, first_line, n_fields, comment, n_rows, n_cols, capa
                 end = chunk.find(b"\n", start)
                 text = chunk[start: end if end >= 0 else len(chunk)].decode("utf-8", "replace").strip()
                 reason = _REASONS[int(status[_tk.ERROR])].format(
-                    field=field_names[int(status[_tk.ERROR_FIELD])], n_fields=n_fields,
+                    field=field_names[min(int(status[_tk.ERROR_FIELD]), 2)], n_fields=n_fields,
                     fields=" ".join(field_names[:n_fields]), n_rows=n_rows, n_cols=n_cols,
                     capacity=capacity)
                 line = line_no + int(status[_tk.ERROR_LINE])
