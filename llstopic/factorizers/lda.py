@@ -260,8 +260,8 @@ class GensimLDA(BackendParamsMixin, Factorizer):
         klass = LdaMulticore if int(self.workers) > 1 else LdaModel
         kwargs = self._gensim_kwargs(corpus)
         stream = _CsrStream(corpus.counts)
-        seeds = [seed_from(rng) for _ in range(int(self.n_init))]
         self.inference_seed_ = seed_from(rng)
+        seeds = [seed_from(rng) for _ in range(int(self.n_init))]  # n_init=1 runs the first of these
         n_iter = max(int(self.iterations), self._inference_iterations)
         best = None
         for seed in seeds:
