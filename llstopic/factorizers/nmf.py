@@ -185,8 +185,9 @@ def _normalise_factors(domain_weights, topic_weights, has_tokens):
     mass = topic_weights.sum(axis=1)
     dead = mass <= 0
     if dead.any():
-        warnings.warn(f"NMF returned {int(dead.sum())} topic(s) with no mass (topics {np.flatnonzero(dead).tolist()}); "
-                      "they are set to the uniform distribution with zero weight in every domain",
+        warnings.warn(f"NMF returned {int(dead.sum())} topic(s) with no mass "
+                      f"(topics {np.flatnonzero(dead).tolist()}); they are set to the uniform "
+                      "distribution with zero weight in every domain",
                       RuntimeWarning, stacklevel=4)
     topic_word = np.where(dead[:, None], 1.0 / n_words, topic_weights / np.where(dead, 1.0, mass)[:, None])
     domain_topic = domain_weights * np.where(dead, 0.0, mass)[None, :]
