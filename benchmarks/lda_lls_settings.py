@@ -7,7 +7,7 @@ reference, and prints the topic-word error (mean L1 between matched rows of
 p(x|y)) as a ratio to the oracle's error (p(x|y) counted with the true labels),
 over several model seeds.  Run from the repository root:
 
-    python benchmarks/lda_lls_settings.py            # about 3-4 minutes on 2 cores
+    python benchmarks/lda_lls_settings.py            # about 10 minutes on 2 cores
 """
 
 import sys
