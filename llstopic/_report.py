@@ -75,6 +75,12 @@ def _secs(value):
     return f"{value:.0f}"
 
 
+def _mib(value):
+    if value is None or not _is_number(value):
+        return "-"
+    return f"{value:.1f}" if value < 10 else f"{value:.0f}"
+
+
 def _grid(header, body):
     widths = [max(len(str(r[i])) for r in [header] + body) for i in range(len(header))]
     lines = ["  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
@@ -159,7 +165,7 @@ def _truth_table(rows, info):
                      _fmt(s.get("topic_word_error_ratio"), 2),
                      _fmt(s.get("domain_topic_error"), 4), _fmt(s.get("accuracy"), 3),
                      fifth, _secs(s.get("fit_time_s")),
-                     _secs(s.get("warmup_time_s")), _fmt(s.get("peak_memory_mb"), 0),
+                     _secs(s.get("warmup_time_s")), _mib(s.get("peak_memory_mb")),
                      s.get("params") or "-"])
     oracle = info["oracle"]
     if info["kind"] == "continuous":
@@ -176,7 +182,7 @@ def _corpus_table(rows):
     header = ["method", "held-out LL", "u_mass", "fit s", "warm-up s", "peak MiB", "params"]
     body = [[s["method"], _fmt(s.get("heldout_loglik"), 3), _fmt(s.get("coherence_umass"), 2),
              _secs(s.get("fit_time_s")), _secs(s.get("warmup_time_s")),
-             _fmt(s.get("peak_memory_mb"), 0), s.get("params") or "-"] for s in rows]
+             _mib(s.get("peak_memory_mb")), s.get("params") or "-"] for s in rows]
     text = _grid(header, body)
     for s in rows:
         text += f"\n\ntop words, {s['method']}:"
