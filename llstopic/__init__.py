@@ -37,6 +37,8 @@ _EXPORTS = {
     "lls_posterior": ".posterior",
     "lls_predict": ".posterior",
     "compare": ".compare",
+    "DomainDiscretizer": ".continuous",
+    "DDFA": ".continuous",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -1,0 +1,494 @@
+"""Continuous inputs: the DDFA recipe (Discriminate, Discretize, Factorize, Adjust).
+
+Roberts, Mani, Garg and Lipton, "Unsupervised Learning under Latent Label
+Shift", NeurIPS 2022.  Under latent label shift p(x|y) is shared by all
+domains, so the domain posterior is a mixture of the label-wise columns
+
+    p(d|x) = sum_y p(d|y) p(y|x),
+
+and examples of one label share one point p(d|y) of the domain simplex.
+
+* **Discriminate** -- :class:`DomainDiscretizer` trains a domain classifier
+  p(d|x) on (x, domain id) pairs, never on labels.
+* **Discretize** -- it clusters the held-out p(d|x) of the training examples;
+  the clusters are the words of a :class:`~llstopic.Corpus` of shape
+  (n_domains, n_words).
+* **Factorize** -- :class:`DDFA` fits any llstopic factorizer to that corpus,
+  giving p_d(y) (``domain_topic_``) and p(cluster|y) (``topic_word_``).
+* **Adjust** -- ``p(y|x) = pinv(P_{D|Y}) p(d|x)``, projected onto the simplex,
+  and ``p_d(y|x) ∝ p(y|x) p(d|y)``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.cluster import KMeans
+from sklearn.exceptions import NotFittedError
+
+from . import _discriminator as _disc
+from ._validation import check_finite_array, check_id_array, check_positive_int, check_random_state, seed_from
+from .corpus import Corpus
+
+__all__ = ["DomainDiscretizer", "DDFA"]
+
+#: k-means restarts of the default clusterer.
+_N_INIT = 10
+#: ``DDFA`` warns when the condition number of P_{D|Y} exceeds this.
+_CONDITION_WARN = 100.0
+#: A p_d(y|x) row whose mass sum_y p(y|x) p(d|y) is at most this is rounding noise.
+_NO_MASS = 1e-12
+
+
+def _check_X_domains(X, domains):
+    """Validate training data; return (X float64 2-D, domains int64, n_domains)."""
+    X = check_finite_array(X, "X", ndim=2)
+    domains = check_id_array(domains, "domains")
+    if X.shape[0] != domains.shape[0]:
+        raise ValueError(f"X and domains must have the same length, got {X.shape[0]} rows in X "
+                         f"and {domains.shape[0]} domain ids")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X must have at least one example and one feature, got shape {X.shape}")
+    n_domains = int(domains.max()) + 1
+    if n_domains < 2:
+        raise ValueError(f"domains must hold at least 2 distinct domains, got only domain id(s) "
+                         f"{np.unique(domains).tolist()}; with one domain p(d|x) carries no information")
+    sizes = np.bincount(domains, minlength=n_domains)
+    if (sizes == 0).any():
+        missing = np.flatnonzero(sizes == 0)
+        raise ValueError(f"domains must use every id in 0..{n_domains - 1}; domain id {int(missing[0])} "
+                         f"has no examples ({missing.size} empty id(s): {missing[:10].tolist()})")
+    return X, domains, n_domains
+
+
+def _check_held_out(held_out):
+    if isinstance(held_out, bool) or not isinstance(held_out, numbers.Real) \
+            or not (0.0 < float(held_out) <= 0.5):
+        raise ValueError(f"held_out must be a fraction in (0, 0.5], got {held_out!r}")
+    return max(2, int(round(1.0 / float(held_out))))
+
+
+def _check_fitted(estimator, attr):
+    if not hasattr(estimator, attr):
+        raise NotFittedError(f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' "
+                             "with appropriate arguments before using this estimator.")
+
+
+class DomainDiscretizer(TransformerMixin, BaseEstimator):
+    """Turn continuous examples into words: cluster the domain posterior p(d|x).
+
+    ``fit(X, domains)`` trains a domain discriminator p(d|x) on the examples
+    and their domain ids (never on labels), then clusters the *held-out*
+    p(d|x) of the training examples.  The clusters are the words: under
+    latent label shift examples of one label share the point p(d|y) of the
+    domain simplex, so clusters of p(d|x) approximate labels, whatever the
+    examples look like in feature space.
+
+    Parameters
+    ----------
+    n_words : int, optional
+        Number of clusters (words).  ``None``: the number of domains (or, with
+        a custom ``clusterer``, its own setting); :class:`DDFA` passes its
+        number of topics, the paper's best setting.
+    discriminator : classifier, optional
+        Any scikit-learn classifier with ``predict_proba``; it is cloned.
+        ``None``: standardisation + multinomial logistic regression, with the
+        inverse regularisation ``C`` chosen on a grid by held-out domain
+        log-loss (calibrated probabilities matter more than accuracy here).
+    clusterer : clusterer, optional
+        A scikit-learn clusterer with ``fit`` and ``predict``; it is cloned and
+        its ``n_clusters`` (or ``n_components``) set to ``n_words``.
+        ``None``: k-means with 10 restarts.
+    held_out : float, default=0.2
+        Share of the training examples held out from each discriminator fit.
+        The examples are split into ``round(1 / held_out)`` stratified folds
+        (5 for 0.2) and each fold's p(d|x) is predicted by a discriminator
+        trained on the other folds (cross-fitting), so *every* example gets a
+        held-out p(d|x) for the clustering and the counts.  The paper's
+        reference code holds out a single validation split and clusters only
+        that.  The same held-out predictions choose ``C``.  The final
+        discriminator, used by :meth:`domain_proba` and :meth:`transform`, is
+        refitted on all examples.
+    random_state : None, int or numpy.random.Generator
+        Seeds the folds and the clusterer.
+
+    Attributes
+    ----------
+    discriminator_ : classifier
+        Fitted on all training examples.
+    clusterer_ : clusterer
+        Fitted on the held-out p(d|x) of the training examples.
+    words_ : ndarray of int64, shape (n_examples,)
+        The word of each training example, from its held-out p(d|x).  As
+        with scikit-learn's ``TargetEncoder``, ``fit_transform`` returns these,
+        which differ slightly from ``fit(X).transform(X)`` (in-sample p(d|x)).
+    n_words_, n_domains_, n_features_in_ : int
+    C_ : float or None
+        ``C`` chosen for the default discriminator (None for a custom one).
+    held_out_log_loss_ : float
+        Held-out log-loss of the discriminator, in nats per example; compare
+        with the entropy of the domain sizes, the loss of a discriminator
+        that ignores x.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> labels = rng.integers(0, 2, 400)
+    >>> domains = (rng.random(400) < np.where(labels == 0, 0.9, 0.1)).astype(int)
+    >>> X = rng.normal(size=(400, 2)) + 3 * labels[:, None]
+    >>> disc = DomainDiscretizer(n_words=2, random_state=0).fit(X, domains)
+    >>> disc.to_corpus(X, domains).shape
+    (2, 2)
+    """
+
+    def __init__(self, n_words=None, *, discriminator=None, clusterer=None, held_out=0.2,
+                 random_state=None):
+        self.n_words = n_words
+        self.discriminator = discriminator
+        self.clusterer = clusterer
+        self.held_out = held_out
+        self.random_state = random_state
+
+    def _make_clusterer(self, n_words, n_domains, seed):
+        if self.clusterer is None:
+            return KMeans(n_clusters=n_words if n_words is not None else n_domains, n_init=_N_INIT,
+                          random_state=seed)
+        for method in ("fit", "predict"):
+            if not callable(getattr(self.clusterer, method, None)):
+                raise TypeError(f"clusterer must have a {method} method, got {type(self.clusterer).__name__}")
+        clusterer = clone(self.clusterer)
+        params = clusterer.get_params()
+        key = next((k for k in ("n_clusters", "n_components") if k in params), None)
+        if key is None:
+            raise TypeError(f"clusterer {type(clusterer).__name__} has neither an n_clusters nor an "
+                            "n_components parameter, so its number of words is unknown")
+        if n_words is not None:
+            clusterer.set_params(**{key: n_words})
+        if "random_state" in params and params["random_state"] is None:
+            clusterer.set_params(random_state=seed)
+        return clusterer
+
+    def fit(self, X, domains):
+        """Train the discriminator and cluster the held-out p(d|x).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_examples, n_features)
+            Finite features.
+        domains : array-like of int, shape (n_examples,)
+            Domain id of each example; every id in ``0..n_domains-1`` must
+            occur, at least ``round(1 / held_out)`` times.
+
+        Returns
+        -------
+        self
+        """
+        n_folds = _check_held_out(self.held_out)
+        n_words = check_positive_int(self.n_words, "n_words", allow_none=True)
+        if self.discriminator is not None:
+            for method in ("fit", "predict_proba"):
+                if not callable(getattr(self.discriminator, method, None)):
+                    raise TypeError(
+                        f"discriminator must be a probabilistic classifier with a {method} method; "
+                        f"{type(self.discriminator).__name__} has none"
+                        + (" (for SVC pass probability=True)" if method == "predict_proba" else ""))
+        X, domains, n_domains = _check_X_domains(X, domains)
+        sizes = np.bincount(domains, minlength=n_domains)
+        if sizes.min() < n_folds:
+            d = int(np.argmin(sizes))
+            raise ValueError(f"domain {d} has only {int(sizes[d])} example(s); held_out = {self.held_out!r} "
+                             f"cross-fits over {n_folds} folds and needs at least {n_folds} examples of "
+                             "every domain")
+        if n_words is not None and n_words > X.shape[0]:
+            raise ValueError(f"n_words = {n_words} is larger than the number of examples {X.shape[0]}")
+        rng = check_random_state(self.random_state)
+        clusterer = self._make_clusterer(n_words, n_domains, seed_from(rng))
+        held_out, final, C, loss = _disc.cross_fit(X, domains, n_domains, self.discriminator, n_folds,
+                                                   seed_from(rng))
+        clusterer.fit(held_out)
+        params = clusterer.get_params()
+        n_words_ = int(params["n_clusters"] if "n_clusters" in params else params["n_components"])
+        words = check_id_array(clusterer.predict(held_out), "clusterer.predict(...)", upper=n_words_,
+                               upper_name="n_words")
+        self.discriminator_ = final
+        self.clusterer_ = clusterer
+        self.words_ = words
+        self.n_words_ = n_words_
+        self.n_domains_ = n_domains
+        self.n_features_in_ = X.shape[1]
+        self.C_ = C
+        self.held_out_log_loss_ = loss
+        return self
+
+    def fit_transform(self, X, domains):
+        """Fit, then return ``words_``: each example's word from its held-out p(d|x)."""
+        return self.fit(X, domains).words_
+
+    def _check_X(self, X):
+        _check_fitted(self, "discriminator_")
+        X = check_finite_array(X, "X", ndim=2)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features but the discretizer was fitted with "
+                             f"{self.n_features_in_}")
+        return X
+
+    def domain_proba(self, X):
+        """p(d|x) from the fitted discriminator.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_examples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_examples, n_domains)
+            Column d is the probability of domain id d; rows sum to one.
+        """
+        X = self._check_X(X)
+        return _disc.aligned_proba(self.discriminator_, X, self.n_domains_)
+
+    def transform(self, X):
+        """Word (cluster) id of each example.
+
+        Returns
+        -------
+        ndarray of int64, shape (n_examples,)
+        """
+        domain_proba = self.domain_proba(X)
+        words = self.clusterer_.predict(domain_proba)
+        return check_id_array(words, "clusterer.predict(...)", upper=self.n_words_, upper_name="n_words")
+
+    def vocabulary(self):
+        """Names of the words: ``["cluster0", "cluster1", ...]``."""
+        _check_fitted(self, "n_words_")
+        return [f"cluster{i}" for i in range(self.n_words_)]
+
+    def to_corpus(self, X, domains):
+        """Counts of words per domain, a :class:`~llstopic.Corpus` of shape (n_domains, n_words).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_examples, n_features)
+        domains : array-like of int, shape (n_examples,)
+            Ids of domains seen in ``fit``.
+        """
+        words = self.transform(X)
+        domains = check_id_array(domains, "domains", upper=self.n_domains_,
+                                 upper_name="n_domains seen in fit")
+        if domains.shape[0] != words.shape[0]:
+            raise ValueError(f"X and domains must have the same length, got {words.shape[0]} rows in X "
+                             f"and {domains.shape[0]} domain ids")
+        return Corpus.from_tokens(words, domains, n_words=self.n_words_, n_domains=self.n_domains_,
+                                  vocabulary=self.vocabulary())
+
+
+class DDFA(BaseEstimator):
+    """Latent labels of continuous data under latent label shift (the DDFA recipe).
+
+    Discriminate and discretize with a :class:`DomainDiscretizer`, factorize
+    the cluster counts with any llstopic factorizer, then adjust:
+
+    * P_{D|Y}[d, y] = p(d|y) = p_d(y) p(d) / p(y), with p(d) the training
+      domain sizes and p(y) = sum_d p(d) p_d(y);
+    * p(y|x) = pinv(P_{D|Y}) p(d|x), then projected onto the simplex;
+    * p_d(y|x) = p(y|x) p(d|y) / p(d|x), i.e. p(y|x) p(d|y) renormalised.
+
+    **Difference from the reference code.**  The reference implementation
+    uses the raw ``pinv`` output, whose entries can be negative (or exceed
+    one) when p(d|x) is noisy or off the span of P_{D|Y}; the product with
+    p(d|y) can then have a negative or near-zero sum, and normalising by it
+    flips or blows up the row.  llstopic projects p(y|x) onto the probability
+    simplex (Euclidean projection, ``max(v - tau, 0)``) first.  The
+    projection preserves order, so ``predict(X)`` without domains is
+    unchanged; with domains, labels whose unprojected p(y|x) is below the
+    threshold ``tau`` get p_d(y|x) = 0, every returned row is a distribution,
+    and predictions change only for examples where the raw row was
+    ill-behaved.  If the projected p(y|x) puts (up to rounding, 1e-12) all
+    its mass on labels with p(d|y) = 0 for the given domain, p_d(y|x) falls
+    back to p_d(y).
+
+    Parameters
+    ----------
+    n_topics : int
+        Number of latent labels.
+    n_words : int, optional
+        Number of clusters; ``None`` uses ``n_topics`` (the paper's best
+        setting).  Must be at least ``n_topics``.
+    factorizer : str or Factorizer, default="nmf"
+        A registered name (``"nmf"``, ``"anchor"``, ``"lda"``, ...) or an
+        instance, which is cloned; its ``n_topics`` must equal ``n_topics``.
+    discretizer : DomainDiscretizer, optional
+        Cloned; ``n_words`` is set when it has none.  ``None``: the default
+        :class:`DomainDiscretizer`.
+    random_state : None, int or numpy.random.Generator
+        Turned into one Generator, which seeds the discretizer and the
+        factorizer (when they have no seed of their own).
+
+    Attributes
+    ----------
+    discretizer_ : DomainDiscretizer
+    factorizer_ : Factorizer
+        Fitted on the cluster counts, shape (n_domains, n_words).
+    domain_topic_ : ndarray of shape (n_domains, n_topics)
+        Estimated p_d(y).
+    topic_word_ : ndarray of shape (n_topics, n_words)
+        Estimated p(cluster|y).
+    domain_prior_ : ndarray of shape (n_domains,)
+        p(d), the share of training examples in each domain.
+    topic_prior_ : ndarray of shape (n_topics,)
+        p(y) = sum_d p(d) p_d(y).
+    domain_given_topic_ : ndarray of shape (n_domains, n_topics)
+        P_{D|Y}, column y is p(d|y).
+    condition_number_ : float
+        2-norm condition number of P_{D|Y}.  The adjustment can amplify the
+        error of p(d|x) by up to this factor; a warning is issued above 100.
+    n_domains_, n_words_, n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> labels = rng.integers(0, 2, 600)
+    >>> domains = (rng.random(600) < np.where(labels == 0, 0.85, 0.15)).astype(int)
+    >>> X = rng.normal(size=(600, 2)) + 4 * labels[:, None]
+    >>> model = DDFA(2, factorizer="anchor", random_state=0).fit(X, domains)
+    >>> model.predict_proba(X, domains).shape
+    (600, 2)
+    """
+
+    def __init__(self, n_topics, *, n_words=None, factorizer="nmf", discretizer=None, random_state=None):
+        self.n_topics = n_topics
+        self.n_words = n_words
+        self.factorizer = factorizer
+        self.discretizer = discretizer
+        self.random_state = random_state
+
+    def _make_factorizer(self, n_topics, seed):
+        from .factorizers._base import Factorizer, make_factorizer
+
+        if isinstance(self.factorizer, str):
+            return make_factorizer(self.factorizer, n_topics, random_state=seed)
+        if not isinstance(self.factorizer, Factorizer):
+            raise TypeError(f"factorizer must be a registered name or a Factorizer instance, got "
+                            f"{type(self.factorizer).__name__}: {self.factorizer!r}")
+        factorizer = clone(self.factorizer)
+        if factorizer.n_topics != n_topics:
+            raise ValueError(f"factorizer has n_topics = {factorizer.n_topics!r} but DDFA has "
+                             f"n_topics = {n_topics}; they must agree")
+        if "random_state" in factorizer.get_params() and factorizer.random_state is None:
+            factorizer.set_params(random_state=seed)
+        return factorizer
+
+    def _make_discretizer(self, n_words, seed):
+        if self.discretizer is None:
+            return DomainDiscretizer(n_words, random_state=seed)
+        if not isinstance(self.discretizer, DomainDiscretizer):
+            raise TypeError(f"discretizer must be a DomainDiscretizer, got {type(self.discretizer).__name__}")
+        discretizer = clone(self.discretizer)
+        if self.n_words is not None or discretizer.n_words is None:
+            discretizer.set_params(n_words=n_words)
+        if discretizer.random_state is None:
+            discretizer.set_params(random_state=seed)
+        return discretizer
+
+    def fit(self, X, domains):
+        """Discretize, factorize and prepare the adjustment.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_examples, n_features)
+        domains : array-like of int, shape (n_examples,)
+            Domain id of each example; every id in ``0..n_domains-1`` occurs.
+
+        Returns
+        -------
+        self
+        """
+        n_topics = check_positive_int(self.n_topics, "n_topics")
+        n_words = check_positive_int(self.n_words, "n_words", allow_none=True)
+        if n_words is None:
+            n_words = n_topics
+        if n_words < n_topics:
+            raise ValueError(f"n_words = {n_words} must be at least n_topics = {n_topics}: the factorizer "
+                             "needs at least one word (cluster) per topic")
+        rng = check_random_state(self.random_state)
+        discretizer = self._make_discretizer(n_words, seed_from(rng))
+        factorizer = self._make_factorizer(n_topics, seed_from(rng))
+        X, domains, n_domains = _check_X_domains(X, domains)
+        if n_domains < n_topics:
+            warnings.warn(
+                f"n_domains = {n_domains} < n_topics = {n_topics}: the latent labels are not identifiable "
+                "(p(d|x) lives in a space of dimension n_domains - 1, too small to separate n_topics "
+                "labels); P_{D|Y} is rank-deficient and the labels found are arbitrary mixtures",
+                UserWarning, stacklevel=2)
+        discretizer.fit(X, domains)
+        corpus = Corpus.from_tokens(discretizer.words_, domains, n_words=discretizer.n_words_,
+                                    n_domains=n_domains, vocabulary=discretizer.vocabulary())
+        factorizer.fit(corpus)
+        domain_topic = factorizer.domain_topic_
+        domain_prior = np.bincount(domains, minlength=n_domains) / domains.shape[0]
+        topic_prior = domain_prior @ domain_topic
+        joint = domain_topic * domain_prior[:, None]                        # p(d, y)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            domain_given_topic = np.where(topic_prior > 0, joint / topic_prior, 0.0)
+        condition = float(np.linalg.cond(domain_given_topic))
+        if not np.isfinite(condition) or condition > _CONDITION_WARN:
+            warnings.warn(
+                f"P_(D|Y) has condition number {condition:.3g} (> {_CONDITION_WARN:g}): the adjustment "
+                "pinv(P_(D|Y)) p(d|x) amplifies the error of p(d|x) by up to this factor, so p(y|x) and "
+                "the predictions are unreliable; more or more distinct domains help",
+                UserWarning, stacklevel=2)
+        self.discretizer_ = discretizer
+        self.factorizer_ = factorizer
+        self.domain_topic_ = domain_topic
+        self.topic_word_ = factorizer.topic_word_
+        self.domain_prior_ = domain_prior
+        self.topic_prior_ = topic_prior
+        self.domain_given_topic_ = domain_given_topic
+        self.condition_number_ = condition
+        self._adjust = np.linalg.pinv(domain_given_topic)                    # (n_topics, n_domains)
+        self.n_domains_ = n_domains
+        self.n_words_ = discretizer.n_words_
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict_proba(self, X, domains=None):
+        """p_d(y|x), or p(y|x) when ``domains`` is None.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_examples, n_features)
+        domains : array-like of int, shape (n_examples,), optional
+            Domain id of each example, among those seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_examples, n_topics)
+            Rows are distributions over the latent labels.
+        """
+        _check_fitted(self, "discretizer_")
+        X = self.discretizer_._check_X(X)
+        if domains is not None:
+            domains = check_id_array(domains, "domains", upper=self.n_domains_,
+                                     upper_name="n_domains seen in fit")
+            if domains.shape[0] != X.shape[0]:
+                raise ValueError(f"X and domains must have the same length, got {X.shape[0]} rows in X "
+                                 f"and {domains.shape[0]} domain ids")
+        domain_proba = self.discretizer_.domain_proba(X)
+        topic_proba = _disc.project_rows_onto_simplex(domain_proba @ self._adjust.T)
+        if domains is None:
+            return topic_proba
+        posterior = topic_proba * self.domain_given_topic_[domains]
+        sums = posterior.sum(axis=1)
+        empty = sums <= _NO_MASS
+        posterior[empty] = self.domain_topic_[domains[empty]]
+        sums[empty] = 1.0
+        return posterior / sums[:, None]
+
+    def predict(self, X, domains=None):
+        """Most probable latent label: argmax of :meth:`predict_proba`, int64 (n_examples,)."""
+        return np.argmax(self.predict_proba(X, domains), axis=1).astype(np.int64)
