@@ -94,7 +94,8 @@ def _describe(info):
         return (f"{info['n_domains']:,} domains x {info['tokens_per_domain']:,.0f} training examples, "
                 f"{info['n_topics']} latent classes; accuracy on {info.get('n_test', 0):,} test examples; "
                 "topic-word is p(cluster|y) against the one counted with the true labels")
-    text = (f"{info['n_domains']:,} domains x {info['tokens_per_domain']:,.0f} tokens, "
+    unit = "documents" if info["kind"] == "corpus" else "domains"
+    text = (f"{info['n_domains']:,} {unit} x {info['tokens_per_domain']:,.0f} tokens, "
             f"{info['n_words']:,} words, {info['n_topics']} topics")
     if info.get("heldout"):
         text += (f"; methods fit {info['n_train_tokens']:,} tokens, "
