@@ -1,7 +1,8 @@
 """A semi-synthetic LLS problem from scikit-learn's bundled 8x8 digits.
 
 Re-exported by :mod:`llstopic.datasets` as ``load_digits_lls``.  Nothing is
-downloaded: the digits ship with scikit-learn.
+downloaded: the digits ship with scikit-learn, which is imported inside the
+loader so that importing :mod:`llstopic.datasets` stays cheap.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.utils import Bunch
 
 from ._validation import check_positive_int, check_random_state, seed_from
 
@@ -82,6 +82,7 @@ def load_digits_lls(*, grouping="pairs", n_domains=10, alpha=0.5, max_condition=
     """
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
+    from sklearn.utils import Bunch
 
     from .synthetic import assign_domains, make_domain_topic
 

@@ -6,9 +6,10 @@ module stays cheap.
 
 from __future__ import annotations
 
+from ._digits import load_digits_lls
 from .corpus import Corpus
 
-__all__ = ["load_lee"]
+__all__ = ["load_lee", "load_digits_lls"]
 
 
 def load_lee(*, min_domains=3, max_domain_fraction=0.5):

@@ -1,0 +1,95 @@
+"""The digits LLS problem, and the issue-6 targets of DDFA on it."""
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans
+from sklearn.preprocessing import StandardScaler
+
+from llstopic.datasets import load_digits_lls
+from llstopic.continuous import DDFA
+from llstopic.metrics import matched_accuracy
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    return load_digits_lls(random_state=0)
+
+
+def test_pairs_problem_follows_its_domain_topic(pairs):
+    assert pairs.domain_topic.shape == (10, 5)
+    assert pairs.label_names == ["0/1", "2/3", "4/5", "6/7", "8/9"]
+    for part in ("train", "test"):
+        X, domains = pairs[f"X_{part}"], pairs[f"domains_{part}"]
+        labels, digits = pairs[f"labels_{part}"], pairs[f"digits_{part}"]
+        assert X.shape == (domains.shape[0], 64) and labels.shape == digits.shape == domains.shape
+        np.testing.assert_array_equal(labels, digits // 2)
+        sizes = np.bincount(domains, minlength=10)
+        assert (sizes == sizes[0]).all() and sizes[0] > 0                 # equal domains
+        counts = np.zeros((10, 5))
+        np.add.at(counts, (domains, labels), 1)
+        # assign_domains rounds each (domain, label) count to within 1 of m p_d(y)
+        assert np.abs(counts - sizes[0] * pairs.domain_topic).max() <= 1
+    assert pairs.X_train.shape[0] > 2 * pairs.X_test.shape[0]
+    assert np.linalg.cond(pairs.domain_topic) <= 4
+
+
+def test_digit_mix_inside_a_class_does_not_depend_on_the_domain(pairs):
+    # Domains are assigned by class, so within a class the digits are a random
+    # draw: the share of the even digit per domain stays near the class share.
+    labels, digits, domains = pairs.labels_train, pairs.digits_train, pairs.domains_train
+    for c in range(5):
+        overall = np.mean(digits[labels == c] == 2 * c)
+        for d in range(10):
+            sel = (labels == c) & (domains == d)
+            if sel.sum() >= 30:
+                share = np.mean(digits[sel] == 2 * c)
+                # 4 binomial standard deviations: a fixed draw, so this cannot flake
+                assert abs(share - overall) <= 4 * np.sqrt(overall * (1 - overall) / sel.sum())
+
+
+def test_loader_options_and_reproducibility():
+    a = load_digits_lls(grouping="digits", n_domains=12, alpha=1.0, max_condition=None, test_size=0.5,
+                        random_state=3)
+    b = load_digits_lls(grouping="digits", n_domains=12, alpha=1.0, max_condition=None, test_size=0.5,
+                        random_state=3)
+    assert a.domain_topic.shape == (12, 10) and a.label_names[3] == "3"
+    np.testing.assert_array_equal(a.labels_train, a.digits_train)
+    for key in ("X_train", "domains_train", "labels_test", "domain_topic"):
+        np.testing.assert_array_equal(a[key], b[key])
+    assert not np.array_equal(load_digits_lls(random_state=4).domain_topic,
+                              load_digits_lls(random_state=5).domain_topic)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(grouping="triples"), "grouping must be one of"),
+    (dict(test_size=1.0), r"test_size must be a fraction in \(0, 1\), got 1.0"),
+    (dict(n_domains=0), "n_domains must be >= 1"),
+    (dict(n_domains=3), "n_domains = 3 < n_topics = 5"),
+    (dict(alpha=-1), "alpha must be a finite number > 0"),
+])
+def test_loader_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        load_digits_lls(random_state=0, **kwargs)
+
+
+def test_ddfa_targets_on_digit_pairs():
+    """Issue 6 targets, on the three seeds the benchmark reports.
+
+    DDFA-NMF must reach a matched test accuracy of 0.93 on average, and beat
+    k-means with 5 clusters on standardised pixels (which finds digits, not
+    pairs) by 0.3.  Measured: DDFA 0.920 / 0.956 / 0.962, k-means 0.417 /
+    0.434 / 0.465 (benchmarks/bench_ddfa.py); the supervised ceiling
+    (logistic regression on the true labels, then the domain adjustment) is
+    about 0.975.
+    """
+    ddfa, kmeans = [], []
+    for seed in range(3):
+        data = load_digits_lls(grouping="pairs", n_domains=10, alpha=0.5, max_condition=4, random_state=seed)
+        model = DDFA(5, factorizer="nmf", random_state=seed).fit(data.X_train, data.domains_train)
+        ddfa.append(matched_accuracy(data.labels_test, model.predict(data.X_test, data.domains_test)))
+        scaler = StandardScaler().fit(data.X_train)
+        clusters = KMeans(5, n_init=10, random_state=seed).fit(scaler.transform(data.X_train))
+        kmeans.append(matched_accuracy(data.labels_test, clusters.predict(scaler.transform(data.X_test))))
+    assert np.mean(ddfa) >= 0.93, ddfa
+    assert np.mean(ddfa) - np.mean(kmeans) >= 0.3, (ddfa, kmeans)
+    assert min(ddfa) - max(kmeans) >= 0.3, (ddfa, kmeans)
