@@ -79,8 +79,8 @@ def _lda_note(used):
     return f" LDA: {'; '.join(parts)}." if parts else ""
 
 
-def run(args, methods, params, corpus=None):
-    """Run what the options ask for; return ``(Comparison, header line)``."""
+def run(args, methods, params, corpus=None, announce=print):
+    """Run what the options ask for; ``announce`` the plan first; return the Comparison."""
     seeds = list(range(args.seeds))
     common = dict(seeds=seeds, progress=not args.quiet)
     budget = (" Default sizes and LDA passes are chosen so that the run takes under a minute on two "
@@ -90,11 +90,11 @@ def run(args, methods, params, corpus=None):
         problem_params = _problem_params("LLS regime", args)
         problem_params.pop("tokens_per_domain")
         used = _with_defaults(methods, params, "LLS regime")
+        announce(f"llstopic compare --sweep tokens: {', '.join(methods)}; tokens per domain "
+                 f"{', '.join(f'{v:,}' for v in values)}.{_lda_note([(None, used)])}")
         result = sweep_tokens(values, methods, problem_params=problem_params, method_params=used,
                               data_seed=args.data_seed, **common)
-        header = (f"llstopic compare --sweep tokens: {', '.join(methods)}; tokens per domain "
-                  f"{', '.join(f'{v:,}' for v in values)}.{_lda_note([(None, used)])}")
-        return result, header
+        return result
     if corpus is not None or args.data == "lee":
         if corpus is None:
             from .datasets import load_lee
@@ -104,32 +104,29 @@ def run(args, methods, params, corpus=None):
             name = f"corpus {args.corpus}"
         n_topics = args.n_topics or 10
         used = _with_defaults(methods, params, "topic-model regime")
-        result = compare(corpus, methods, n_topics=n_topics, heldout=args.heldout, name=name,
-                         n_top_words=args.top_words, method_params=used, **common)
-        header = (f"llstopic compare: {', '.join(methods)} with {n_topics} topics on {name} "
-                  f"(no truth).{_lda_note([(None, used)])}")
-        return result, header
+        announce(f"llstopic compare: {', '.join(methods)} with {n_topics} topics on {name} "
+                 f"(no truth).{_lda_note([(None, used)])}")
+        return compare(corpus, methods, n_topics=n_topics, heldout=args.heldout, name=name,
+                       n_top_words=args.top_words, method_params=used, **common)
     if args.data == "digits":
         from .datasets import load_digits_lls
 
         problem = load_digits_lls(random_state=args.data_seed)
         used = _with_defaults(methods, params, "LLS regime")
-        result = compare(problem, methods, name="digits", method_params=used, **common)
-        header = (f"llstopic compare: {', '.join(methods)} as DDFA's factorizer on scikit-learn's "
-                  f"digits.{_lda_note([(None, used)])}")
-        return result, header
+        announce(f"llstopic compare: {', '.join(methods)} as DDFA's factorizer on scikit-learn's "
+                 f"digits (each DDFA fit trains a domain discriminator: expect about a minute)."
+                 f"{_lda_note([(None, used)])}")
+        return compare(problem, methods, name="digits", method_params=used, **common)
     problems = _synthetic_problems(args)
-    results, used_all = [], []
-    for name, regime, problem in problems:
-        used = _with_defaults(methods, params, regime)
-        used_all.append((name, used))
-        results.append(compare(problem, methods, heldout=args.heldout, name=name, method_params=used,
-                               **common))
+    used_all = [(name, _with_defaults(methods, params, regime)) for name, regime, _ in problems]
     header = (f"llstopic compare: {', '.join(methods)} on {len(problems)} synthetic finite LLS "
               f"problem{'s' if len(problems) > 1 else ''} (data seed {args.data_seed}).")
     if len(problems) > 1:
         header += budget
-    return Comparison.concat(results), header + _lda_note(used_all)
+    announce(header + _lda_note(used_all))
+    return Comparison.concat(
+        compare(problem, methods, heldout=args.heldout, name=name, method_params=used, **common)
+        for (name, _, problem), (_, used) in zip(problems, used_all))
 
 
 def fit(corpus, method, n_topics, params, seed, progress=True):

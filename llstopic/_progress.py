@@ -7,6 +7,7 @@ and erases itself when closed.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import threading
 import time
@@ -59,6 +60,7 @@ class Progress:
         self.min_interval = min_interval
         self.n = 0
         self.note = ""
+        self._columns = max(20, min(120, shutil.get_terminal_size((80, 24)).columns) - 1)
         self._start = time.perf_counter()
         self._last_draw = -1.0
         self._drawn = False
@@ -96,7 +98,7 @@ class Progress:
         with self._lock:
             if self._closed:
                 return
-            self.stream.write("\r" + line[:119].ljust(119))
+            self.stream.write("\r" + line[:self._columns].ljust(self._columns))
             self.stream.flush()
             self._drawn = True
 
@@ -107,7 +109,7 @@ class Progress:
             self._ticker.join()
         with self._lock:
             if self.active and self._drawn:
-                self.stream.write("\r" + " " * 119 + "\r")
+                self.stream.write("\r" + " " * self._columns + "\r")
                 self.stream.flush()
             self._drawn = False
             self._closed = True

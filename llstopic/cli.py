@@ -226,8 +226,8 @@ def _cmd_compare(args):
     with _user_errors():
         _cli_compare.check_methods(methods)
         params = _method_params(args.param, methods)
-        result, header = _cli_compare.run(args, methods, params, corpus)
-    print(_wrap(header) + "\n")
+        result = _cli_compare.run(args, methods, params, corpus,
+                                  announce=lambda text: print(_wrap(text) + "\n", flush=True))
     print(result.table())
     if args.json:
         _write(lambda: result.to_json(args.json), args.json)
