@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from ._kernels import counts as _ck
 
-# ``count_tokens`` counts into a dense (n_domains, n_words) scratch array when
+# ``count_tokens`` counts into a dense (n_words, n_domains) scratch array when
 # it has at most _DENSE_CELLS_MAX cells (64 MiB of int32) and not many more
 # cells than tokens; otherwise it groups tokens by domain (sparse path).
 _DENSE_CELLS_MAX = 2**24
@@ -38,19 +38,20 @@ def count_tokens(words, domains, n_words, n_domains, parallel=False):
     cells = n_domains * n_words
     indptr = np.empty(n_domains + 1, dtype=np.int64)
     if cells <= _DENSE_CELLS_MAX and cells <= _DENSE_CELLS_PER_TOKEN * n_tokens + _DENSE_CELLS_MIN:
+        # word-major scratch (n_words, n_domains): see llstopic/_kernels/counts.py
         if n_chunks > 1 and n_tokens >= _PARALLEL_MIN_TOKENS:
-            partial = np.zeros((n_chunks, n_domains, n_words), dtype=count_dtype)
+            partial = np.zeros((n_chunks, n_words, n_domains), dtype=count_dtype)
             bounds = np.linspace(0, n_tokens, n_chunks + 1).astype(np.int64)
             _ck.dense_counts_parallel(words, domains, bounds, partial)
             dense = partial.sum(axis=0, dtype=count_dtype)
             del partial
         else:
-            dense = np.zeros((n_domains, n_words), dtype=count_dtype)
+            dense = np.zeros((n_words, n_domains), dtype=count_dtype)
             _ck.dense_counts(words, domains, dense)
-        _ck.dense_to_csr_nnz(dense, indptr)
+        _ck.dense_to_csr_nnz(dense.T, indptr)
         indices = np.empty(indptr[-1], dtype=index_dtype)
         data = np.empty(indptr[-1], dtype=np.int64)
-        _ck.dense_to_csr_fill(dense, indptr, indices, data)
+        _ck.dense_to_csr_fill(dense.T, indptr, indices, data)
         del dense
     else:
         offsets = np.zeros(n_domains + 1, dtype=np.int64)

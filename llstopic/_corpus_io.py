@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import io
 import os
 
 import numpy as np
@@ -48,6 +49,8 @@ def _check_source(source, name):
 def _open_read(source, name):
     """Binary reader for a path or file object; gzip is detected by magic bytes."""
     _check_source(source, name)
+    if isinstance(source, io.TextIOBase):
+        raise TypeError(f"{name} must be opened in binary mode ('rb'), got a text file")
     with contextlib.ExitStack() as stack:
         if isinstance(source, (str, os.PathLike)):
             raw = stack.enter_context(open(source, "rb"))
@@ -70,6 +73,8 @@ def _open_read(source, name):
 def _open_write(target, name):
     """Binary writer for a path (gzip when it ends in .gz) or a file object."""
     _check_source(target, name)
+    if isinstance(target, io.TextIOBase):
+        raise TypeError(f"{name} must be opened in binary mode ('wb'), got a text file")
     if isinstance(target, (str, os.PathLike)):
         if os.fspath(target).endswith(".gz"):
             with gzip.open(target, "wb", compresslevel=6) as f:

@@ -47,6 +47,15 @@ class Corpus:
     domain_names : sequence of str of length n_domains, optional
         The domain (document) names.  Must be unique.
 
+    Notes
+    -----
+    Builders: :meth:`from_tokens` (one word id and one domain id per
+    observation, the LLS input), :meth:`from_matrix`, :meth:`from_texts`,
+    :meth:`from_gensim`, :meth:`read_uci`, :meth:`read_mm`.  Out:
+    :meth:`to_gensim`, :meth:`to_gensim_dictionary`, :meth:`write_uci`,
+    :meth:`write_mm`.  Round trips through gensim, UCI and Matrix Market are
+    exact for the counts and the vocabulary.
+
     Examples
     --------
     >>> from llstopic import Corpus
@@ -178,10 +187,14 @@ class Corpus:
         """Count tokens: one word id and one domain id per observation.
 
         This is the latent-label-shift entry point: observation ``i`` is the
-        input value ``words[i]`` seen in domain ``domains[i]``.  A numba kernel
-        builds the CSR matrix directly, in one or two streaming passes, with no
-        per-token COO triplets.  Few long domains use a small dense scratch
-        array; many short documents use a counting sort by domain.
+        input value ``words[i]`` seen in domain ``domains[i]``.  Numba kernels
+        build the CSR matrix directly, with no per-token COO triplets.  Few
+        long domains (a small ``n_domains * n_words``) are counted into a
+        dense scratch array in one pass; many short documents go through a
+        sparse accumulator per domain, which reads the tokens in place when
+        they arrive grouped by domain and otherwise sorts them by domain first
+        (one extra id per token).  ``benchmarks/bench_counts.py`` compares it
+        with scipy.
 
         Parameters
         ----------

@@ -200,3 +200,11 @@ def test_load_lee():
     domain_freq = np.bincount(corpus.counts.indices, minlength=corpus.n_words)
     assert domain_freq.min() >= 3 and domain_freq.max() <= 150
     assert 1000 < corpus.n_words < 5000 and corpus.domain_lengths().min() > 0
+
+
+def test_text_mode_files_are_refused(tmp_path):
+    _corpus().write_uci(tmp_path / "d.txt")
+    with open(tmp_path / "d.txt") as f, pytest.raises(TypeError, match="binary mode"):
+        Corpus.read_uci(f)
+    with open(tmp_path / "e.txt", "w") as f, pytest.raises(TypeError, match="binary mode"):
+        _corpus().write_mm(f)

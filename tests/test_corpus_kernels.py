@@ -23,10 +23,10 @@ def test_dense_counts_matches_add_at():
     rng = np.random.default_rng(0)
     words, domains = _tokens(rng, 5000, 40, 7)
     for dtype in (np.int32, np.int64):
-        out = np.zeros((7, 40), dtype=dtype)
+        out = np.zeros((40, 7), dtype=dtype)  # word-major
         ck.dense_counts(words, domains, out)
-        np.testing.assert_array_equal(out, ref.dense_counts(words, domains, 40, 7))
-        partial = np.zeros((3, 7, 40), dtype=dtype)
+        np.testing.assert_array_equal(out.T, ref.dense_counts(words, domains, 40, 7))
+        partial = np.zeros((3, 40, 7), dtype=dtype)
         ck.dense_counts_parallel(words, domains, np.array([0, 1000, 1001, 5000]), partial)
         np.testing.assert_array_equal(partial.sum(axis=0), out)
 
@@ -36,15 +36,16 @@ def test_dense_to_csr_matches_reference():
     words, domains = _tokens(rng, 300, 50, 9)
     dense = ref.dense_counts(words, domains, 50, 9)
     dense[4] = 0  # an empty row
-    indptr = np.empty(10, dtype=np.int64)
-    ck.dense_to_csr_nnz(dense, indptr)
-    indices = np.empty(indptr[-1], dtype=np.int32)
-    data = np.empty(indptr[-1], dtype=np.int64)
-    ck.dense_to_csr_fill(dense, indptr, indices, data)
     keep = domains != 4
     expected = ref.csr_counts(words[keep], domains[keep], 50, 9)
-    for got, want in zip((indptr, indices, data), expected):
-        np.testing.assert_array_equal(got, want)
+    for layout in (dense, np.asfortranarray(dense), dense.T.copy().T):  # C order, F order, transposed view
+        indptr = np.empty(10, dtype=np.int64)
+        ck.dense_to_csr_nnz(layout, indptr)
+        indices = np.empty(indptr[-1], dtype=np.int32)
+        data = np.empty(indptr[-1], dtype=np.int64)
+        ck.dense_to_csr_fill(layout, indptr, indices, data)
+        for got, want in zip((indptr, indices, data), expected):
+            np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize("grouped", [False, True])

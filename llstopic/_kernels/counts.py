@@ -6,8 +6,8 @@ validate ids first: these kernels do not bounds-check.
 
 Two strategies, chosen by the caller (``llstopic.corpus._count_tokens``):
 
-* Dense: ``dense_counts`` into a small (n_domains, n_words) scratch array,
-  then ``dense_to_csr_nnz`` + ``dense_to_csr_fill``.  One streaming pass over
+* Dense: ``dense_counts`` into a small (n_words, n_domains) scratch array,
+  then ``dense_to_csr_nnz`` + ``dense_to_csr_fill`` on its transpose.  One streaming pass over
   the tokens.  Used when the scratch array is small next to the token stream
   (the LLS regime: few, long domains).
 * Sparse: ``domain_offsets`` (which also reports whether the tokens are
@@ -32,15 +32,20 @@ _NJIT_PARALLEL = dict(cache=True, nogil=True, parallel=True)
 
 
 # ------------------------------------------------------------------ dense path
+# The scratch array is word-major, (n_words, n_domains): a word's cells in
+# every domain share a few cache lines, so the frequent words of a token
+# stream in random domain order stay in cache (domain-major, each token of a
+# frequent word would touch a different line).  The CSR conversion reads it
+# through its transpose view.
 @nb.njit(**_NJIT)
 def dense_counts(words, domains, counts):
-    """counts[domains[i], words[i]] += 1 for every token.
+    """counts[words[i], domains[i]] += 1 for every token.
 
     words, domains : IN int arrays of equal length (validated ids)
-    counts : OUT int array (n_domains, n_words), zero on entry
+    counts : OUT int array (n_words, n_domains), zero on entry
     """
     for i in range(words.shape[0]):
-        counts[domains[i], words[i]] += 1
+        counts[words[i], domains[i]] += 1
 
 
 @nb.njit(**_NJIT_PARALLEL)
@@ -50,19 +55,19 @@ def dense_counts_parallel(words, domains, token_bounds, partial):
     words, domains : IN int arrays of equal length (validated ids)
     token_bounds : IN int64 (n_chunks + 1,), chunk c is tokens
         ``[token_bounds[c], token_bounds[c + 1])``
-    partial : OUT int array (n_chunks, n_domains, n_words), zero on entry
+    partial : OUT int array (n_chunks, n_words, n_domains), zero on entry
     """
     for c in nb.prange(token_bounds.shape[0] - 1):
         slab = partial[c]
         for i in range(token_bounds[c], token_bounds[c + 1]):
-            slab[domains[i], words[i]] += 1
+            slab[words[i], domains[i]] += 1
 
 
 @nb.njit(**_NJIT)
 def dense_to_csr_nnz(counts, indptr):
     """indptr[r + 1] = number of non-zeros of rows 0..r.
 
-    counts : IN int (n_rows, n_cols)
+    counts : IN int (n_rows, n_cols), any memory layout
     indptr : OUT int64 (n_rows + 1,)
     """
     indptr[0] = 0
@@ -78,7 +83,7 @@ def dense_to_csr_nnz(counts, indptr):
 def dense_to_csr_fill(counts, indptr, indices, data):
     """Write the non-zeros of ``counts`` in CSR order.
 
-    counts : IN int (n_rows, n_cols)
+    counts : IN int (n_rows, n_cols), any memory layout
     indptr : IN int64 (n_rows + 1,), from ``dense_to_csr_nnz``
     indices : OUT int32/int64 (nnz,)
     data : OUT int64 (nnz,)

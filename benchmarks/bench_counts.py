@@ -1,0 +1,167 @@
+"""Throughput and peak memory of ``Corpus.from_tokens`` against scipy, as ratios.
+
+Run from the repository root:  python benchmarks/bench_counts.py
+
+For each regime, on the same token arrays in one process, it times
+
+* one streaming pass over the input, ``words.sum() + domains.sum()``: the
+  memory-bandwidth floor for anything that reads every token;
+* ``Corpus.from_tokens`` (validation included), sequential and ``parallel=True``;
+* the scipy path ``coo_matrix((ones, (domains, words))).tocsr()`` followed by
+  ``sum_duplicates()`` (so that both results are canonical CSR and are
+  checked equal);
+
+and reports the best of ``--repeats`` runs (interleaved, so a burst of load
+from other jobs hits every method alike) and the peak memory each call
+allocates beyond its inputs (tracemalloc sees numpy buffers; numba's own
+scratch here is a 256-entry histogram).
+
+Regimes (50 million tokens each by default; one at a time, memory freed
+between them):
+
+* ``lls``: 100 domains, 20,000 words, tokens in random order;
+* ``topics``: 200,000 documents of Poisson(250) tokens, 50,000 words,
+  tokens grouped by document (as documents arrive);
+* ``topics-shuffled``: the same tokens in random order (worst case: the
+  builder must scatter them by document first).
+
+Words follow a Zipf(1) law over a randomly permuted vocabulary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+import scipy.sparse as sp
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from llstopic import Corpus  # noqa: E402
+
+REGIMES = ("lls", "topics", "topics-shuffled")
+
+
+def zipf_words(rng, n_tokens, n_words):
+    cdf = np.cumsum(1.0 / np.arange(1, n_words + 1))
+    cdf /= cdf[-1]
+    ranks = np.searchsorted(cdf, rng.random(n_tokens))
+    np.minimum(ranks, n_words - 1, out=ranks)
+    return rng.permutation(n_words)[ranks]
+
+
+def make_tokens(regime, n_tokens, seed=0):
+    rng = np.random.default_rng(seed)
+    if regime == "lls":
+        n_domains, n_words = 100, 20_000
+        domains = rng.integers(0, n_domains, n_tokens)
+    else:
+        n_words = 50_000
+        n_domains = max(1, round(n_tokens / 250))
+        lengths = rng.poisson(250, n_domains)
+        domains = np.repeat(np.arange(n_domains), lengths)
+        n_tokens = domains.size
+        if regime == "topics-shuffled":
+            rng.shuffle(domains)
+    words = zipf_words(rng, n_tokens, n_words)
+    return words, domains, n_words, n_domains
+
+
+def scipy_counts(words, domains, n_words, n_domains):
+    ones = np.ones(words.shape[0], dtype=np.int64)
+    mat = sp.coo_matrix((ones, (domains, words)), shape=(n_domains, n_words)).tocsr()
+    mat.sum_duplicates()
+    return mat
+
+
+def peak_extra_bytes(fn):
+    gc.collect()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    result = fn()
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    del result
+    gc.collect()
+    return peak
+
+
+def run(regime, n_tokens, repeats):
+    words, domains, n_words, n_domains = make_tokens(regime, n_tokens)
+    n_tokens = words.shape[0]
+    # compile / load the cached kernels outside the timings
+    Corpus.from_tokens(words[:200_000], domains[:200_000], n_words=n_words, n_domains=n_domains)
+    Corpus.from_tokens(words[:200_000], domains[:200_000], n_words=n_words, n_domains=n_domains, parallel=True)
+
+    methods = {
+        "stream": lambda: int(words.sum()) + int(domains.sum()),
+        "from_tokens": lambda: Corpus.from_tokens(words, domains, n_words=n_words, n_domains=n_domains),
+        "from_tokens(parallel=True)": lambda: Corpus.from_tokens(words, domains, n_words=n_words,
+                                                                 n_domains=n_domains, parallel=True),
+        "scipy coo->csr": lambda: scipy_counts(words, domains, n_words, n_domains),
+    }
+    best = {name: np.inf for name in methods}
+    results = {}
+    for _ in range(repeats):
+        for name, fn in methods.items():
+            t0 = time.perf_counter()
+            out = fn()
+            best[name] = min(best[name], time.perf_counter() - t0)
+            if name != "stream":
+                results[name] = out.counts if isinstance(out, Corpus) else out
+            del out
+            gc.collect()
+    ours = results["from_tokens"]
+    for name, mat in results.items():
+        assert mat.shape == ours.shape and (mat != ours).nnz == 0, name
+    nnz = ours.nnz
+    del results, ours
+    gc.collect()
+    peaks = {name: peak_extra_bytes(fn) for name, fn in methods.items() if name != "stream"}
+    del words, domains
+    gc.collect()
+    return dict(regime=regime, n_tokens=n_tokens, n_words=n_words, n_domains=n_domains, nnz=nnz,
+                best=best, peaks=peaks)
+
+
+def report(r):
+    best, peaks = r["best"], r["peaks"]
+    scipy_time, stream_time = best["scipy coo->csr"], best["stream"]
+    lines = [f"### {r['regime']}: {r['n_tokens']:,} tokens, {r['n_domains']:,} domains, "
+             f"{r['n_words']:,} words, {r['nnz']:,} non-zeros",
+             "",
+             "| method | time | Mtokens/s | speed-up over scipy | time / streaming pass | peak extra memory |",
+             "|---|---|---|---|---|---|"]
+    for name, t in best.items():
+        peak = f"{peaks[name] / 2**20:,.0f} MiB" if name in peaks else "0"
+        speedup = "-" if name == "stream" else f"{scipy_time / t:.1f}x"
+        lines.append(f"| {name} | {t:.3f} s | {r['n_tokens'] / t / 1e6:,.0f} | {speedup} | "
+                     f"{t / stream_time:.1f} | {peak} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--regime", choices=REGIMES + ("all",), default="all")
+    parser.add_argument("--tokens", type=int, default=50_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    import numba
+
+    import scipy
+
+    print(f"numba threads: {numba.get_num_threads()}, numpy {np.__version__}, scipy {scipy.__version__}, "
+          f"numba {numba.__version__}, best of {args.repeats}\n")
+    for regime in REGIMES if args.regime == "all" else (args.regime,):
+        print(report(run(regime, args.tokens, args.repeats)), "\n", flush=True)
+        gc.collect()
+
+
+if __name__ == "__main__":
+    main()
