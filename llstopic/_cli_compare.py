@@ -114,7 +114,7 @@ def run(args, methods, params, corpus=None, announce=print):
         problem = load_digits_lls(random_state=args.data_seed)
         used = _with_defaults(methods, params, "LLS regime")
         announce(f"llstopic compare: {', '.join(methods)} as DDFA's factorizer on scikit-learn's "
-                 f"digits (each DDFA fit trains a domain discriminator: expect about a minute)."
+                 f"digits (each DDFA fit trains a domain discriminator)."
                  f"{_lda_note([(None, used)])}")
         return compare(problem, methods, name="digits", method_params=used, **common)
     problems = _synthetic_problems(args)

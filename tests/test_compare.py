@@ -86,6 +86,21 @@ def test_real_methods_fill_every_column(problem):
     assert len(doc["rows"]) == 4 and doc["verdict"] == result.verdict()
 
 
+def test_continuous_problem_runs_each_method_inside_ddfa():
+    from llstopic.datasets import load_digits_lls
+
+    data = load_digits_lls(random_state=0)
+    result = compare(data, ["nmf"], progress=False, name="digits")
+    (row,) = result
+    info = result.problems[0]
+    assert info["kind"] == "continuous" and info["n_test"] == data["X_test"].shape[0]
+    # chance is about 1/5 (five classes); the issue-6 tests hold DDFA to its real targets
+    assert 0.5 < row["accuracy"] <= 1 and 0 <= row["topic_word_error"] <= 2
+    assert row["topic_word_error_oracle"] is None and row["heldout_loglik"] is None
+    assert row["factorize_time_s"] > 0
+    assert "factorize s" in str(result) and "DDFA" in result.verdict()
+
+
 def test_heldout_log_likelihood_matches_a_loop():
     rng = np.random.default_rng(0)
     topic_word = rng.dirichlet(np.ones(7), size=3)
