@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import inspect
 
-__all__ = ["BackendParamsMixin", "check_backend_keys"]
+__all__ = ["BackendParamsMixin", "backend_signature", "check_backend_keys"]
 
 
 class BackendParamsMixin:
