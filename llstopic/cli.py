@@ -101,6 +101,8 @@ def build_parser():
     parser = _Parser(
         prog="llstopic",
         description="Unsupervised learning under latent label shift as topic modelling.",
+        epilog="Start with 'llstopic compare'.  Errors print one line and exit with status 2; "
+               f"set {_DEBUG_ENV}=1 to see the traceback instead.",
     )
     parser.add_argument("--version", action="version", version=f"llstopic {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
