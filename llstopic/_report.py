@@ -397,6 +397,9 @@ def plot(result, path):
                   marker="o", label="oracle")
         for m in methods:
             ax.loglog(sizes, [by[(n, m)]["topic_word_error"] for n in sizes], marker="o", label=m)
+        info = result.problems[0]
+        ax.set_title(f"{info['n_domains']} domains, {info['n_words']:,} words, {info['n_topics']} topics",
+                     fontsize=10)
         ax.set_xlabel("tokens per domain")
         ax.set_ylabel("topic-word L1 error")
         ax.legend()
