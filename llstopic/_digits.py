@@ -89,7 +89,8 @@ def load_digits_lls(*, grouping="pairs", n_domains=10, alpha=0.5, max_condition=
     if not isinstance(grouping, str) or grouping not in _GROUPINGS:
         raise ValueError(f"grouping must be one of {sorted(_GROUPINGS)}, got {grouping!r}")
     n_domains = check_positive_int(n_domains, "n_domains")
-    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real) or not 0 < test_size < 1:
+    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real) \
+            or not 0 < test_size < 1:
         raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size!r}")
     classes = _GROUPINGS[grouping]
     n_classes = int(classes.max()) + 1
@@ -98,10 +99,10 @@ def load_digits_lls(*, grouping="pairs", n_domains=10, alpha=0.5, max_condition=
                                      random_state=rng)
     digits = load_digits()
     X, digit = digits.data, digits.target.astype(np.int64)
-    train, test = train_test_split(np.arange(digit.shape[0]), test_size=float(test_size), stratify=digit,
-                                   random_state=seed_from(rng))
-    out = Bunch(domain_topic=domain_topic, grouping=grouping,
-                label_names=["/".join(str(d) for d in np.flatnonzero(classes == c)) for c in range(n_classes)])
+    train, test = train_test_split(np.arange(digit.shape[0]), test_size=float(test_size),
+                                   stratify=digit, random_state=seed_from(rng))
+    names = ["/".join(str(d) for d in np.flatnonzero(classes == c)) for c in range(n_classes)]
+    out = Bunch(domain_topic=domain_topic, grouping=grouping, label_names=names)
     for name, part in (("train", train), ("test", test)):
         chosen, domain_ids = assign_domains(classes[digit[part]], domain_topic, random_state=rng)
         idx = part[chosen]

@@ -9,6 +9,7 @@ these, because a discriminator's in-sample probabilities are over-confident.
 
 from __future__ import annotations
 
+import numbers
 from contextlib import nullcontext
 
 import numpy as np
@@ -18,6 +19,8 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
+
+from ._validation import check_finite_array, check_id_array
 
 __all__ = []
 
@@ -34,6 +37,37 @@ _PATIENCE = 2
 _SMALL = 2**20
 #: Probabilities are clipped here before taking logs in the held-out log-loss.
 _EPS = 1e-15
+
+
+def check_training_data(X, domains):
+    """Validate training data; return (X float64 2-D, domains int64, n_domains)."""
+    X = check_finite_array(X, "X", ndim=2)
+    domains = check_id_array(domains, "domains")
+    if X.shape[0] != domains.shape[0]:
+        raise ValueError(f"X and domains must have the same length, got {X.shape[0]} rows in X "
+                         f"and {domains.shape[0]} domain ids")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X must have at least one example and one feature, got shape {X.shape}")
+    n_domains = int(domains.max()) + 1
+    if n_domains < 2:
+        raise ValueError(f"domains must hold at least 2 distinct domains, got only domain id(s) "
+                         f"{np.unique(domains).tolist()}; with one domain p(d|x) carries no "
+                         "information")
+    sizes = np.bincount(domains, minlength=n_domains)
+    if (sizes == 0).any():
+        missing = np.flatnonzero(sizes == 0)
+        raise ValueError(f"domains must use every id in 0..{n_domains - 1}; domain id "
+                         f"{int(missing[0])} has no examples ({missing.size} empty id(s): "
+                         f"{missing[:10].tolist()})")
+    return X, domains, n_domains
+
+
+def n_folds_from_held_out(held_out):
+    """Number of cross-fitting folds for a held-out share in (0, 0.5]."""
+    if isinstance(held_out, bool) or not isinstance(held_out, numbers.Real) \
+            or not (0.0 < float(held_out) <= 0.5):
+        raise ValueError(f"held_out must be a fraction in (0, 0.5], got {held_out!r}")
+    return max(2, int(round(1.0 / float(held_out))))
 
 
 def default_discriminator(C):

@@ -21,7 +21,6 @@ and examples of one label share one point p(d|y) of the domain simplex.
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
@@ -30,7 +29,8 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import NotFittedError
 
 from . import _discriminator as _disc
-from ._validation import check_finite_array, check_id_array, check_positive_int, check_random_state, seed_from
+from ._validation import (check_finite_array, check_id_array, check_positive_int,
+                          check_random_state, seed_from)
 from .corpus import Corpus
 
 __all__ = ["DomainDiscretizer", "DDFA"]
@@ -43,38 +43,10 @@ _CONDITION_WARN = 100.0
 _NO_MASS = 1e-12
 
 
-def _check_X_domains(X, domains):
-    """Validate training data; return (X float64 2-D, domains int64, n_domains)."""
-    X = check_finite_array(X, "X", ndim=2)
-    domains = check_id_array(domains, "domains")
-    if X.shape[0] != domains.shape[0]:
-        raise ValueError(f"X and domains must have the same length, got {X.shape[0]} rows in X "
-                         f"and {domains.shape[0]} domain ids")
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"X must have at least one example and one feature, got shape {X.shape}")
-    n_domains = int(domains.max()) + 1
-    if n_domains < 2:
-        raise ValueError(f"domains must hold at least 2 distinct domains, got only domain id(s) "
-                         f"{np.unique(domains).tolist()}; with one domain p(d|x) carries no information")
-    sizes = np.bincount(domains, minlength=n_domains)
-    if (sizes == 0).any():
-        missing = np.flatnonzero(sizes == 0)
-        raise ValueError(f"domains must use every id in 0..{n_domains - 1}; domain id {int(missing[0])} "
-                         f"has no examples ({missing.size} empty id(s): {missing[:10].tolist()})")
-    return X, domains, n_domains
-
-
-def _check_held_out(held_out):
-    if isinstance(held_out, bool) or not isinstance(held_out, numbers.Real) \
-            or not (0.0 < float(held_out) <= 0.5):
-        raise ValueError(f"held_out must be a fraction in (0, 0.5], got {held_out!r}")
-    return max(2, int(round(1.0 / float(held_out))))
-
-
 def _check_fitted(estimator, attr):
     if not hasattr(estimator, attr):
-        raise NotFittedError(f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' "
-                             "with appropriate arguments before using this estimator.")
+        raise NotFittedError(f"This {type(estimator).__name__} instance is not fitted yet. Call "
+                             "'fit' with appropriate arguments before using this estimator.")
 
 
 class DomainDiscretizer(TransformerMixin, BaseEstimator):
@@ -159,13 +131,14 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
                           random_state=seed)
         for method in ("fit", "predict"):
             if not callable(getattr(self.clusterer, method, None)):
-                raise TypeError(f"clusterer must have a {method} method, got {type(self.clusterer).__name__}")
+                raise TypeError(f"clusterer must have a {method} method, got "
+                                f"{type(self.clusterer).__name__}")
         clusterer = clone(self.clusterer)
         params = clusterer.get_params()
         key = next((k for k in ("n_clusters", "n_components") if k in params), None)
         if key is None:
-            raise TypeError(f"clusterer {type(clusterer).__name__} has neither an n_clusters nor an "
-                            "n_components parameter, so its number of words is unknown")
+            raise TypeError(f"clusterer {type(clusterer).__name__} has neither an n_clusters nor "
+                            "an n_components parameter, so its number of words is unknown")
         if n_words is not None:
             clusterer.set_params(**{key: n_words})
         if "random_state" in params and params["random_state"] is None:
@@ -187,7 +160,7 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        n_folds = _check_held_out(self.held_out)
+        n_folds = _disc.n_folds_from_held_out(self.held_out)
         n_words = check_positive_int(self.n_words, "n_words", allow_none=True)
         if self.discriminator is not None:
             for method in ("fit", "predict_proba"):
@@ -196,24 +169,25 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
                         f"discriminator must be a probabilistic classifier with a {method} method; "
                         f"{type(self.discriminator).__name__} has none"
                         + (" (for SVC pass probability=True)" if method == "predict_proba" else ""))
-        X, domains, n_domains = _check_X_domains(X, domains)
+        X, domains, n_domains = _disc.check_training_data(X, domains)
         sizes = np.bincount(domains, minlength=n_domains)
         if sizes.min() < n_folds:
             d = int(np.argmin(sizes))
-            raise ValueError(f"domain {d} has only {int(sizes[d])} example(s); held_out = {self.held_out!r} "
-                             f"cross-fits over {n_folds} folds and needs at least {n_folds} examples of "
-                             "every domain")
+            raise ValueError(f"domain {d} has only {int(sizes[d])} example(s); held_out = "
+                             f"{self.held_out!r} cross-fits over {n_folds} folds and needs at "
+                             f"least {n_folds} examples of every domain")
         if n_words is not None and n_words > X.shape[0]:
-            raise ValueError(f"n_words = {n_words} is larger than the number of examples {X.shape[0]}")
+            raise ValueError(f"n_words = {n_words} is larger than the number of examples "
+                             f"{X.shape[0]}")
         rng = check_random_state(self.random_state)
         clusterer = self._make_clusterer(n_words, n_domains, seed_from(rng))
-        held_out, final, C, loss = _disc.cross_fit(X, domains, n_domains, self.discriminator, n_folds,
-                                                   seed_from(rng))
+        held_out, final, C, loss = _disc.cross_fit(X, domains, n_domains, self.discriminator,
+                                                   n_folds, seed_from(rng))
         clusterer.fit(held_out)
         params = clusterer.get_params()
         n_words_ = int(params["n_clusters"] if "n_clusters" in params else params["n_components"])
-        words = check_id_array(clusterer.predict(held_out), "clusterer.predict(...)", upper=n_words_,
-                               upper_name="n_words")
+        words = check_id_array(clusterer.predict(held_out), "clusterer.predict(...)",
+                               upper=n_words_, upper_name="n_words")
         self.discriminator_ = final
         self.clusterer_ = clusterer
         self.words_ = words
@@ -260,7 +234,8 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
         """
         domain_proba = self.domain_proba(X)
         words = self.clusterer_.predict(domain_proba)
-        return check_id_array(words, "clusterer.predict(...)", upper=self.n_words_, upper_name="n_words")
+        return check_id_array(words, "clusterer.predict(...)", upper=self.n_words_,
+                              upper_name="n_words")
 
     def vocabulary(self):
         """Names of the words: ``["cluster0", "cluster1", ...]``."""
@@ -280,8 +255,8 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
         domains = check_id_array(domains, "domains", upper=self.n_domains_,
                                  upper_name="n_domains seen in fit")
         if domains.shape[0] != words.shape[0]:
-            raise ValueError(f"X and domains must have the same length, got {words.shape[0]} rows in X "
-                             f"and {domains.shape[0]} domain ids")
+            raise ValueError(f"X and domains must have the same length, got {words.shape[0]} rows "
+                             f"in X and {domains.shape[0]} domain ids")
         return Corpus.from_tokens(words, domains, n_words=self.n_words_, n_domains=self.n_domains_,
                                   vocabulary=self.vocabulary())
 
@@ -360,7 +335,8 @@ class DDFA(BaseEstimator):
     (600, 2)
     """
 
-    def __init__(self, n_topics, *, n_words=None, factorizer="nmf", discretizer=None, random_state=None):
+    def __init__(self, n_topics, *, n_words=None, factorizer="nmf", discretizer=None,
+                 random_state=None):
         self.n_topics = n_topics
         self.n_words = n_words
         self.factorizer = factorizer
@@ -387,7 +363,8 @@ class DDFA(BaseEstimator):
         if self.discretizer is None:
             return DomainDiscretizer(n_words, random_state=seed)
         if not isinstance(self.discretizer, DomainDiscretizer):
-            raise TypeError(f"discretizer must be a DomainDiscretizer, got {type(self.discretizer).__name__}")
+            raise TypeError(f"discretizer must be a DomainDiscretizer, got "
+                            f"{type(self.discretizer).__name__}")
         discretizer = clone(self.discretizer)
         if self.n_words is not None or discretizer.n_words is None:
             discretizer.set_params(n_words=n_words)
@@ -413,17 +390,18 @@ class DDFA(BaseEstimator):
         if n_words is None:
             n_words = n_topics
         if n_words < n_topics:
-            raise ValueError(f"n_words = {n_words} must be at least n_topics = {n_topics}: the factorizer "
-                             "needs at least one word (cluster) per topic")
+            raise ValueError(f"n_words = {n_words} must be at least n_topics = {n_topics}: the "
+                             "factorizer needs at least one word (cluster) per topic")
         rng = check_random_state(self.random_state)
         discretizer = self._make_discretizer(n_words, seed_from(rng))
         factorizer = self._make_factorizer(n_topics, seed_from(rng))
-        X, domains, n_domains = _check_X_domains(X, domains)
+        X, domains, n_domains = _disc.check_training_data(X, domains)
         if n_domains < n_topics:
             warnings.warn(
-                f"n_domains = {n_domains} < n_topics = {n_topics}: the latent labels are not identifiable "
-                "(p(d|x) lives in a space of dimension n_domains - 1, too small to separate n_topics "
-                "labels); P_{D|Y} is rank-deficient and the labels found are arbitrary mixtures",
+                f"n_domains = {n_domains} < n_topics = {n_topics}: the latent labels are not "
+                "identifiable (p(d|x) lives in a space of dimension n_domains - 1, too small to "
+                "separate n_topics labels); P_(D|Y) is rank-deficient and the labels found are "
+                "arbitrary mixtures",
                 UserWarning, stacklevel=2)
         discretizer.fit(X, domains)
         corpus = Corpus.from_tokens(discretizer.words_, domains, n_words=discretizer.n_words_,
@@ -438,9 +416,10 @@ class DDFA(BaseEstimator):
         condition = float(np.linalg.cond(domain_given_topic))
         if not np.isfinite(condition) or condition > _CONDITION_WARN:
             warnings.warn(
-                f"P_(D|Y) has condition number {condition:.3g} (> {_CONDITION_WARN:g}): the adjustment "
-                "pinv(P_(D|Y)) p(d|x) amplifies the error of p(d|x) by up to this factor, so p(y|x) and "
-                "the predictions are unreliable; more or more distinct domains help",
+                f"P_(D|Y) has condition number {condition:.3g} (> {_CONDITION_WARN:g}): the "
+                "adjustment pinv(P_(D|Y)) p(d|x) amplifies the error of p(d|x) by up to this "
+                "factor, so p(y|x) and the predictions are unreliable; more or more distinct "
+                "domains help",
                 UserWarning, stacklevel=2)
         self.discretizer_ = discretizer
         self.factorizer_ = factorizer
@@ -476,8 +455,8 @@ class DDFA(BaseEstimator):
             domains = check_id_array(domains, "domains", upper=self.n_domains_,
                                      upper_name="n_domains seen in fit")
             if domains.shape[0] != X.shape[0]:
-                raise ValueError(f"X and domains must have the same length, got {X.shape[0]} rows in X "
-                                 f"and {domains.shape[0]} domain ids")
+                raise ValueError(f"X and domains must have the same length, got {X.shape[0]} rows "
+                                 f"in X and {domains.shape[0]} domain ids")
         domain_proba = self.discretizer_.domain_proba(X)
         topic_proba = _disc.project_rows_onto_simplex(domain_proba @ self._adjust.T)
         if domains is None:

@@ -22,10 +22,12 @@ def blobs(seed, *, n_per_domain=200, n_topics=3, n_domains=5, sep=5.0, dim=4):
     """Gaussian blobs on the axes, labels drawn per domain from a planted p_d(y)."""
     rng = np.random.default_rng(seed)
     max_condition = 4 if n_domains >= n_topics else None
-    domain_topic = make_domain_topic(n_domains, n_topics, alpha=1.0, max_condition=max_condition, random_state=rng)
+    domain_topic = make_domain_topic(n_domains, n_topics, alpha=1.0, max_condition=max_condition,
+                                     random_state=rng)
     centers = np.eye(n_topics, dim) * sep
     domains = np.repeat(np.arange(n_domains), n_per_domain)
-    labels = np.concatenate([rng.choice(n_topics, n_per_domain, p=domain_topic[d]) for d in range(n_domains)])
+    labels = np.concatenate([rng.choice(n_topics, n_per_domain, p=domain_topic[d])
+                             for d in range(n_domains)])
     X = centers[labels] + rng.normal(size=(labels.shape[0], dim))
     return X, domains, labels, domain_topic, centers
 
@@ -97,7 +99,8 @@ def slow_simplex_projection(v, iters=200):
 def test_projection_matches_slow_twin():
     rng = np.random.default_rng(0)
     values = np.vstack([rng.normal(scale=s, size=(50, 6)) for s in (0.1, 1.0, 10.0)])
-    values = np.vstack([values, [[0.2, 0.3, 0.5, 0, 0, 0]], [[-5, -5, -5, -5, -5, -5.0]], [[3, 0, 0, 0, 0, 0.0]]])
+    edge_cases = [[0.2, 0.3, 0.5, 0, 0, 0], [-5, -5, -5, -5, -5, -5.0], [3, 0, 0, 0, 0, 0.0]]
+    values = np.vstack([values, edge_cases])
     fast = project_rows_onto_simplex(values)
     slow = np.array([slow_simplex_projection(v) for v in values])
     np.testing.assert_allclose(fast, slow, atol=1e-10)
@@ -112,7 +115,8 @@ def test_projection_matches_slow_twin():
 def test_adjust_is_exact_with_oracle_parts():
     X, domains, labels, domain_topic, domain_given_topic = oracle_problem()
     model = DDFA(3, factorizer=FixedFactorizer(3, domain_topic=domain_topic),
-                 discretizer=DomainDiscretizer(discriminator=OracleDiscriminator(domain_given_topic)),
+                 discretizer=DomainDiscretizer(
+                     discriminator=OracleDiscriminator(domain_given_topic)),
                  random_state=0).fit(X, domains)
     np.testing.assert_allclose(model.domain_prior_, np.bincount(domains) / domains.shape[0])
     np.testing.assert_allclose(model.domain_given_topic_, domain_given_topic, atol=1e-12)
@@ -143,7 +147,8 @@ def test_adjust_formula_on_noisy_proba():
 def test_zero_posterior_row_falls_back_to_domain_mix():
     X, domains, labels, domain_topic, domain_given_topic = oracle_problem()
     model = DDFA(3, factorizer=FixedFactorizer(3, domain_topic=domain_topic),
-                 discretizer=DomainDiscretizer(discriminator=OracleDiscriminator(domain_given_topic)),
+                 discretizer=DomainDiscretizer(
+                     discriminator=OracleDiscriminator(domain_given_topic)),
                  random_state=0).fit(X, domains)
     # label 2 never occurs in domain 0 (p_0(2) = 0): its p_0(y|x) has no mass, so p_0(y) is returned
     x = np.array([[2.0, 0.0]])
@@ -154,12 +159,13 @@ def test_zero_posterior_row_falls_back_to_domain_mix():
 def test_ddfa_recovers_planted_labels_and_mixes():
     X, domains, labels, domain_topic, centers = blobs(0)
     # oracle: Bayes' rule with the true centres and the true p_d(y)
-    logp = -0.5 * ((X[:, None, :] - centers[None]) ** 2).sum(-1) + np.log(np.maximum(domain_topic[domains], 1e-300))
+    logp = (-0.5 * ((X[:, None, :] - centers[None]) ** 2).sum(-1)
+            + np.log(np.maximum(domain_topic[domains], 1e-300)))
     oracle_accuracy = matched_accuracy(labels, logp.argmax(axis=1))
     empirical = np.zeros_like(domain_topic)
     np.add.at(empirical, (domains, labels), 1)
     empirical /= empirical.sum(axis=1, keepdims=True)
-    sampling_error = np.abs(empirical - domain_topic).mean()          # what counting true labels achieves
+    sampling_error = np.abs(empirical - domain_topic).mean()    # counting the true labels
     model = DDFA(3, factorizer="anchor", random_state=0).fit(X, domains)
     predicted = model.predict(X, domains)
     accuracy = matched_accuracy(labels, predicted)
@@ -169,7 +175,8 @@ def test_ddfa_recovers_planted_labels_and_mixes():
     assert oracle_accuracy >= 0.99
     assert accuracy >= oracle_accuracy - 0.05
     perm = accuracy_permutation(labels, predicted, 3)
-    assert domain_topic_error(domain_topic, model.domain_topic_, permutation=perm) <= 2 * sampling_error + 0.01
+    error = domain_topic_error(domain_topic, model.domain_topic_, permutation=perm)
+    assert error <= 2 * sampling_error + 0.01
     assert matched_accuracy(labels, model.discretizer_.words_) >= oracle_accuracy - 0.05
     assert model.condition_number_ < 10
 
@@ -190,8 +197,9 @@ def test_discretizer_outputs_and_custom_parts():
     np.testing.assert_array_equal(corpus.domain_lengths(), np.bincount(domains))
     assert disc.C_ is not None and disc.held_out_log_loss_ < np.log(5)  # beats ignoring x
     assert DomainDiscretizer(random_state=0).fit(X, domains).n_words_ == 5  # default: n_domains
-    custom = DomainDiscretizer(3, discriminator=GaussianNB(), clusterer=GaussianMixture(random_state=0),
-                               random_state=0).fit(X, domains)
+    custom = DomainDiscretizer(3, discriminator=GaussianNB(),
+                               clusterer=GaussianMixture(random_state=0), random_state=0)
+    custom.fit(X, domains)
     assert custom.C_ is None and custom.clusterer_.n_components == 3
     assert matched_accuracy(labels, custom.words_) > 0.9
 
@@ -216,7 +224,8 @@ def test_warns_on_ill_conditioned_domain_given_topic():
     X, domains, _, _, _ = blobs(5, n_per_domain=40, n_topics=2, n_domains=3)
     nearly_equal = [[0.5, 0.5], [0.501, 0.499], [0.5, 0.5]]
     with pytest.warns(UserWarning, match="condition number .* amplifies"):
-        model = DDFA(2, factorizer=FixedFactorizer(2, domain_topic=nearly_equal), random_state=0).fit(X, domains)
+        model = DDFA(2, factorizer=FixedFactorizer(2, domain_topic=nearly_equal), random_state=0)
+        model.fit(X, domains)
     assert model.condition_number_ > 100
 
 
@@ -258,14 +267,17 @@ def test_bad_training_data(small, make_args, error, match):
 
 
 @pytest.mark.parametrize("estimator, error, match", [
-    (DomainDiscretizer(discriminator=SVC()), TypeError, "predict_proba method; SVC has none.*probability=True"),
+    (DomainDiscretizer(discriminator=SVC()), TypeError,
+     "predict_proba method; SVC has none.*probability=True"),
     (DomainDiscretizer(discriminator="logistic"), TypeError, "with a fit method; str has none"),
-    (DomainDiscretizer(held_out=0.7), ValueError, r"held_out must be a fraction in \(0, 0.5\], got 0.7"),
+    (DomainDiscretizer(held_out=0.7), ValueError,
+     r"held_out must be a fraction in \(0, 0.5\], got 0.7"),
     (DomainDiscretizer(n_words=0), ValueError, "n_words must be >= 1, got 0"),
     (DomainDiscretizer(clusterer=object()), TypeError, "clusterer must have a fit method"),
     (DDFA(3, n_words=2), ValueError, "n_words = 2 must be at least n_topics = 3"),
     (DDFA(3, factorizer="no-such"), ValueError, "no-such"),
-    (DDFA(3, factorizer=FixedFactorizer(2)), ValueError, "factorizer has n_topics = 2 but DDFA has n_topics = 3"),
+    (DDFA(3, factorizer=FixedFactorizer(2)), ValueError,
+     "factorizer has n_topics = 2 but DDFA has n_topics = 3"),
     (DDFA(3, factorizer=42), TypeError, "factorizer must be a registered name or a Factorizer"),
     (DDFA(3, discretizer=GaussianNB()), TypeError, "discretizer must be a DomainDiscretizer"),
 ])
@@ -276,7 +288,8 @@ def test_bad_parameters(small, estimator, error, match):
 
 def test_bad_prediction_input(small, fitted):
     X, domains = small
-    with pytest.raises(ValueError, match=r"domains\[0\] = 5 is out of range: it must be < n_domains seen in fit = 5"):
+    match = r"domains\[0\] = 5 is out of range: it must be < n_domains seen in fit = 5"
+    with pytest.raises(ValueError, match=match):
         fitted.predict_proba(X[:2], [5, 0])
     with pytest.raises(ValueError, match="same length, got 2 rows in X and 3 domain ids"):
         fitted.predict(X[:2], [0, 1, 2])

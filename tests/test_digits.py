@@ -48,10 +48,9 @@ def test_digit_mix_inside_a_class_does_not_depend_on_the_domain(pairs):
 
 
 def test_loader_options_and_reproducibility():
-    a = load_digits_lls(grouping="digits", n_domains=12, alpha=1.0, max_condition=None, test_size=0.5,
-                        random_state=3)
-    b = load_digits_lls(grouping="digits", n_domains=12, alpha=1.0, max_condition=None, test_size=0.5,
-                        random_state=3)
+    options = dict(grouping="digits", n_domains=12, alpha=1.0, max_condition=None, test_size=0.5)
+    a = load_digits_lls(random_state=3, **options)
+    b = load_digits_lls(random_state=3, **options)
     assert a.domain_topic.shape == (12, 10) and a.label_names[3] == "3"
     np.testing.assert_array_equal(a.labels_train, a.digits_train)
     for key in ("X_train", "domains_train", "labels_test", "domain_topic"):
@@ -84,12 +83,15 @@ def test_ddfa_targets_on_digit_pairs():
     """
     ddfa, kmeans = [], []
     for seed in range(3):
-        data = load_digits_lls(grouping="pairs", n_domains=10, alpha=0.5, max_condition=4, random_state=seed)
+        data = load_digits_lls(grouping="pairs", n_domains=10, alpha=0.5, max_condition=4,
+                               random_state=seed)
         model = DDFA(5, factorizer="nmf", random_state=seed).fit(data.X_train, data.domains_train)
-        ddfa.append(matched_accuracy(data.labels_test, model.predict(data.X_test, data.domains_test)))
+        predicted = model.predict(data.X_test, data.domains_test)
+        ddfa.append(matched_accuracy(data.labels_test, predicted))
         scaler = StandardScaler().fit(data.X_train)
         clusters = KMeans(5, n_init=10, random_state=seed).fit(scaler.transform(data.X_train))
-        kmeans.append(matched_accuracy(data.labels_test, clusters.predict(scaler.transform(data.X_test))))
+        predicted = clusters.predict(scaler.transform(data.X_test))
+        kmeans.append(matched_accuracy(data.labels_test, predicted))
     assert np.mean(ddfa) >= 0.93, ddfa
     assert np.mean(ddfa) - np.mean(kmeans) >= 0.3, (ddfa, kmeans)
     assert min(ddfa) - max(kmeans) >= 0.3, (ddfa, kmeans)
