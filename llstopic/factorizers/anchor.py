@@ -1,0 +1,363 @@
+"""Anchor-word recovery of p(x|y) (Arora et al., ICML 2013), compiled with numba.
+
+Under separability every topic y has an anchor word, produced by y alone.  Each
+word's row in a suitable representation is then a convex combination of the
+anchor words' rows with weights p(y|x): the anchors are the vertices of the
+rows' convex hull.  The fit finds them (farthest-point search with
+Gram-Schmidt, then a clean-up pass), solves one small simplex-constrained
+problem per word for p(y|x), and inverts with Bayes' rule,
+p(x|y) = p(y|x) p(x) / p(y).  The label mixes p_d(y) of the training domains
+are then the maximum-likelihood proportions with the topics fixed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import numbers
+import time
+import warnings
+
+import numba
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from .._kernels import anchor as _anchor
+from .._kernels import recovery as _recovery
+from .._validation import check_positive_int
+from . import _anchor_spaces as _spaces
+from ._base import Factorizer, register_factorizer
+
+__all__ = ["AnchorWords"]
+
+_REPRESENTATIONS = ("auto", "cooccurrence", "domain")
+_LOSSES = ("kl", "l2")
+#: Noise-to-signal bound of the default ``min_count``: a candidate's sampling
+#: noise (RMS) is at most this fraction of the rows' RMS spread.
+_NOISE_TO_SIGNAL = 0.5
+#: The default ``min_count`` never leaves fewer than this many times
+#: ``n_topics`` candidates (or all words that occur, if fewer).
+_MIN_CANDIDATES_PER_TOPIC = 2
+#: Clean-up passes of the anchor search at most.
+_CLEANUP_PASSES = 3
+
+
+@contextlib.contextmanager
+def _numba_threads(n_jobs):
+    """Run numba parallel kernels on ``n_jobs`` threads, restoring the old count."""
+    available = numba.config.NUMBA_NUM_THREADS
+    if n_jobs is None:
+        n = available
+    elif n_jobs < 0:
+        n = max(available + 1 + n_jobs, 1)
+    else:
+        n = min(n_jobs, available)
+    old = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        numba.set_num_threads(old)
+
+
+@register_factorizer("anchor")
+class AnchorWords(Factorizer):
+    """Anchor-word factorizer: provable recovery of p(x|y) under separability.
+
+    Parameters
+    ----------
+    n_topics : int
+        Number of topics (latent labels), 1 <= n_topics <= number of candidate words.
+    representation : {"auto", "cooccurrence", "domain"}, default="auto"
+        The space in which the anchors are found and p(y|x) is recovered.
+        ``"domain"``: row x is p(d|x), the column-normalised counts, shape
+        (n_words, n_domains) -- the natural space for latent label shift (few,
+        long domains) and the discrete twin of DDFA's p(d|x) space; needs at
+        least ``n_topics`` domains.  ``"cooccurrence"``: Arora et al.'s
+        unbiased co-occurrence estimator, rows normalised to p(w2|w1), shape
+        (n_words, n_words) -- for topic models (many short documents).
+        ``"auto"`` picks ``"domain"`` when ``n_topics <= n_domains <= n_words``
+        and the mean domain length is at least ``n_words`` (every row p(d|x)
+        is then estimated from many tokens per domain), else
+        ``"cooccurrence"``; with ``rectify=True`` it always picks
+        ``"cooccurrence"``.  The choice is in ``representation_``.
+    loss : {"kl", "l2"}, default="kl"
+        Divergence between a word's row and its mixture of anchor rows:
+        ``"kl"`` = KL(row || mixture), ``"l2"`` = squared Euclidean distance
+        (solved from the shared n_topics x n_topics Gram matrix).
+    min_count : int, optional
+        Candidate anchors are words with at least ``min_count`` tokens (in the
+        co-occurrence representation: tokens in documents of at least two
+        tokens).  Rare words look like vertices through sampling noise alone.
+        Default (``None``): derived from the data.  Row x is the mean of its
+        n_x tokens' profiles (the unit vector of the token's domain, or the
+        word distribution of the token's document), so its sampling noise has
+        squared norm ``sigma2_x / n_x``, ``sigma2_x`` the variance of those
+        profiles.  With ``S2`` the p(x)-weighted squared spread of the rows
+        around their mean (its noise part removed) and ``sigma2`` the
+        p(x)-weighted mean of ``sigma2_x``, the default is
+        ``ceil(sigma2 / (0.25 * S2))``: the count at which a typical row's
+        noise is at most half the spread of the signal.  It is lowered when
+        needed so that at least ``min(2 * n_topics, words that occur)`` words
+        qualify.
+        The value used is ``min_count_``.
+    rectify : bool, default=False
+        Apply the alternating-projection rectification of Lee, Bindel & Mimno
+        (NeurIPS 2015) to the co-occurrence matrix before the search (rank
+        n_topics PSD, sums to one, non-negative): for small, noisy corpora.
+        Needs the dense co-occurrence matrix (n_words^2 float64 within 1 GiB).
+    max_iter : int, default=3000
+        Iterations at most of the per-word exponentiated-gradient solver.
+    tol : float, default=1e-6
+        Duality-gap threshold of the per-word solver (absolute for KL, in
+        nats; relative to the row's squared norm for L2).
+    n_jobs : int, optional
+        Threads of the parallel numba kernels.  ``None``: all of numba's
+        threads; ``1``: the serial kernels; negative: all but ``-n_jobs - 1``.
+    random_state : None, int or numpy.random.Generator
+        Seeds the random projection of the anchor search (used only when the
+        dense representation exceeds the memory budget of 1 GiB; dimension
+        ``max(1000, 20 * n_topics)``) and the rectification's eigensolver.
+
+    Attributes
+    ----------
+    topic_word_ : ndarray of shape (n_topics, n_words)
+        p(x|y); each row sums to one.
+    domain_topic_ : ndarray of shape (n_domains, n_topics)
+        p_d(y) of the training domains (maximum likelihood, topics fixed).
+    anchors_ : ndarray of int64, shape (n_topics,)
+        The anchor word of each topic (topic y is anchored by ``anchors_[y]``).
+    anchor_words_ : list of str or None
+        The anchors as vocabulary strings, when the corpus has a vocabulary.
+    representation_ : str
+        ``"domain"`` or ``"cooccurrence"``.
+    min_count_ : int
+        The candidate threshold used.
+    n_candidates_ : int
+        Number of candidate words.
+    projection_dim_ : int or None
+        Dimension of the random projection of the anchor search, if one was used.
+    recovery_loss_ : ndarray of shape (n_words,)
+        Per-word residual of the recovery (KL or squared L2 between the word's
+        row and its mixture of anchor rows); 0 for words without data.
+    n_iter_ : int
+        Largest number of solver iterations any word needed.
+    fit_timings_ : dict
+        Wall-clock seconds of the fit's phases: ``representation``,
+        ``search``, ``recovery``, ``proportions``.
+
+    Examples
+    --------
+    >>> from llstopic import AnchorWords, make_finite_lls
+    >>> problem = make_finite_lls(200, 3, 10, 20_000, alpha=1.0, beta=0.5, random_state=0)
+    >>> model = AnchorWords(3, random_state=0).fit(problem.corpus)
+    >>> model.representation_, model.topic_word_.shape, model.anchors_.shape
+    ('domain', (3, 200), (3,))
+    >>> model.domain_topic_.sum(axis=1).round(6).tolist()[:3]
+    [1.0, 1.0, 1.0]
+    """
+
+    _saved_attributes = ("anchors_", "anchor_words_", "representation_", "min_count_", "n_candidates_",
+                         "projection_dim_", "recovery_loss_", "n_iter_")
+    #: the p_d(y) inference runs to a tighter gap than the base default: anchor
+    #: words are exact in the population limit, and so should p_d(y) be
+    _infer_max_iter = 2000
+    _infer_tol = 1e-9
+
+    def __init__(self, n_topics, *, representation="auto", loss="kl", min_count=None, rectify=False,
+                 max_iter=3000, tol=1e-6, n_jobs=None, random_state=None):
+        self.n_topics = n_topics
+        self.representation = representation
+        self.loss = loss
+        self.min_count = min_count
+        self.rectify = rectify
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # ------------------------------------------------------------ validation
+    def _check_params(self, corpus):
+        for name, value, allowed in (("representation", self.representation, _REPRESENTATIONS),
+                                     ("loss", self.loss, _LOSSES)):
+            if not isinstance(value, str):
+                raise TypeError(f"{name} must be a string, one of {allowed}; got {type(value).__name__}: "
+                                f"{value!r}")
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+        if not isinstance(self.rectify, (bool, np.bool_)):
+            raise TypeError(f"rectify must be a bool, got {type(self.rectify).__name__}: {self.rectify!r}")
+        min_count = check_positive_int(self.min_count, "min_count", allow_none=True)
+        check_positive_int(self.max_iter, "max_iter")
+        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real):
+            raise TypeError(f"tol must be a real number >= 0, got {type(self.tol).__name__}: {self.tol!r}")
+        if not (math.isfinite(self.tol) and self.tol >= 0):
+            raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}")
+        if self.n_jobs is not None:
+            n_jobs = check_positive_int(self.n_jobs, "n_jobs", minimum=-(2**31))
+            if n_jobs == 0:
+                raise ValueError("n_jobs must be None, a positive int or a negative int (all threads "
+                                 "but some), got 0")
+        n_topics = self.n_topics
+        n_domains, n_words = corpus.shape
+        counts = corpus.counts
+        lengths = corpus.domain_lengths()
+        representation = self._resolve_representation(corpus, lengths)
+        if representation == "domain":
+            if self.rectify:
+                raise ValueError("rectify=True applies to the co-occurrence matrix; it cannot be used with "
+                                 "representation='domain'")
+            if n_domains < n_topics:
+                raise ValueError(
+                    f"representation='domain' needs at least n_topics domains: with n_domains = {n_domains} "
+                    f"< n_topics = {n_topics} the rows p(d|x) span at most {n_domains} dimensions, so "
+                    f"{n_topics} anchors are not identifiable; use representation='cooccurrence' or fewer topics")
+            sample = corpus.word_counts()
+            what = "tokens"
+        else:
+            used = lengths >= 2
+            if not used.any():
+                raise ValueError("representation='cooccurrence' needs documents with at least two tokens; "
+                                 "every row of X has fewer than two tokens")
+            if self.rectify and n_words * n_words * 8 > _spaces.MEMORY_BUDGET:
+                raise ValueError(f"rectify=True needs the dense co-occurrence matrix; n_words = {n_words} "
+                                 f"needs {n_words * n_words * 8 / 2**30:.1f} GiB, above the "
+                                 f"{_spaces.MEMORY_BUDGET / 2**30:.1f} GiB budget")
+            sample = np.asarray(counts[used].sum(axis=0)).ravel()
+            what = "tokens in documents of at least two tokens"
+        floor = 1 if min_count is None else min_count
+        n_candidates = int(np.count_nonzero(sample >= floor))
+        if n_candidates < n_topics:
+            if min_count is None:
+                raise ValueError(f"n_topics = {n_topics} is larger than the number of words that occur "
+                                 f"({n_candidates} words have {what})")
+            kth = int(np.sort(sample)[::-1][n_topics - 1])
+            hint = (f"use min_count <= {kth} (the {n_topics}-th most frequent word has {kth} {what})"
+                    if kth >= 1 else "fewer topics")
+            raise ValueError(f"min_count = {min_count} leaves {n_candidates} candidate anchor words (words with "
+                             f"at least {min_count} {what}), fewer than n_topics = {n_topics}; {hint}")
+        self._plan = (representation, sample)
+
+    def _resolve_representation(self, corpus, lengths):
+        if self.representation != "auto":
+            return self.representation
+        n_domains, n_words = corpus.shape
+        if self.rectify:
+            return "cooccurrence"
+        long_domains = lengths.mean() >= n_words
+        if self.n_topics <= n_domains <= n_words and long_domains:
+            return "domain"
+        return "cooccurrence"
+
+    # --------------------------------------------------------------- fitting
+    def _fit(self, corpus, rng):
+        representation, sample = self._plan
+        del self._plan
+        n_topics = self.n_topics
+        budget = _spaces.MEMORY_BUDGET
+        timings = {}
+        with _numba_threads(self.n_jobs) as n_threads:
+            start = time.perf_counter()
+            if representation == "domain":
+                space = _spaces.DomainSpace(corpus.counts)
+            else:
+                space = _spaces.CooccurrenceSpace(corpus.counts, rectify=bool(self.rectify), n_topics=n_topics,
+                                                  rng=rng, budget=budget)
+            timings["representation"] = time.perf_counter() - start
+
+            start = time.perf_counter()
+            self.min_count_ = self._default_min_count(space, sample) if self.min_count is None \
+                else int(self.min_count)
+            candidates = np.flatnonzero(sample >= self.min_count_).astype(np.int64)
+            points = space.search_points(candidates, n_topics, rng, budget)
+            self.anchors_ = self._search(points, candidates)
+            timings["search"] = time.perf_counter() - start
+
+            start = time.perf_counter()
+            topic_given_word, self.recovery_loss_, gap, n_iter = self._recover(space, n_threads)
+            timings["recovery"] = time.perf_counter() - start
+
+        self.n_candidates_ = int(candidates.shape[0])
+        self.projection_dim_ = space.projection_dim
+        self.representation_ = space.name
+        self.n_iter_ = int(n_iter.max(initial=0))
+        self._warn_unconverged(gap, n_iter)
+        vocabulary = corpus.vocabulary
+        self.anchor_words_ = None if vocabulary is None else [vocabulary[a] for a in self.anchors_]
+        # Bayes: p(x|y) is proportional to p(y|x) p(x)
+        topic_word = (topic_given_word * space.word_weight[:, None]).T
+        topic_word /= topic_word.sum(axis=1, keepdims=True)
+        start = time.perf_counter()
+        domain_topic = self._infer_domain_topic(corpus.counts, topic_word)
+        timings["proportions"] = time.perf_counter() - start
+        self.fit_timings_ = timings
+        return topic_word, domain_topic
+
+    def _default_min_count(self, space, sample):
+        """The data-derived candidate threshold (see ``min_count`` in the class docstring)."""
+        spread, token_variance = space.spread_and_noise()
+        weight = space.word_weight
+        seen = sample > 0
+        noise = float(np.sum(weight[seen] * token_variance[seen] / sample[seen]))
+        signal = spread - noise
+        variance = float(weight @ token_variance)
+        occurring = np.sort(sample[seen])[::-1]
+        keep = min(occurring.shape[0], _MIN_CANDIDATES_PER_TOPIC * self.n_topics)
+        cap = int(occurring[keep - 1])
+        if signal <= 0.0:
+            return max(cap, 1)
+        wanted = math.ceil(variance / (_NOISE_TO_SIGNAL ** 2 * signal))
+        return max(min(wanted, cap), 1)
+
+    def _search(self, points, candidates):
+        n_topics = self.n_topics
+        capacity = n_topics - 1 + _CLEANUP_PASSES * n_topics
+        positions = np.arange(points.shape[0], dtype=np.int64)
+        found = np.empty(n_topics, dtype=np.int64)
+        info = np.zeros(3, dtype=np.int64)
+        _anchor.find_anchors(np.ascontiguousarray(points, dtype=np.float64), positions, _CLEANUP_PASSES, found,
+                             np.empty((capacity, points.shape[1])), np.empty((positions.shape[0], capacity)),
+                             np.empty(positions.shape[0]), info)
+        if info[0] < n_topics:
+            warnings.warn(f"the candidate rows span only {int(info[0])} affinely independent directions for "
+                          f"n_topics = {n_topics}: some anchors are not identifiable (try fewer topics or a "
+                          "smaller min_count)", RuntimeWarning, stacklevel=4)
+        return candidates[found]
+
+    def _recover(self, space, n_threads):
+        """p(y|x) of every word: (topic_given_word, loss, gap, n_iter) over all words."""
+        n_topics = self.n_topics
+        n_words = space.word_weight.shape[0]
+        anchor_rows = space.anchor_rows(self.anchors_)
+        topic_given_word = np.full((n_words, n_topics), 1.0 / n_topics)
+        loss = np.zeros(n_words)
+        gap = np.zeros(n_words)
+        n_iter = np.zeros(n_words, dtype=np.int64)
+        parallel = n_threads > 1
+        max_iter, tol = int(self.max_iter), float(self.tol)
+        gram = anchor_rows @ anchor_rows.T
+        import scipy.sparse as sp
+
+        for first, block in space.row_blocks(_spaces.MEMORY_BUDGET):
+            part = slice(first, first + block.shape[0])
+            out = (topic_given_word[part], loss[part], gap[part], n_iter[part])
+            if self.loss == "kl":
+                indptr, indices, data = _spaces._as_int64_csr(block)
+                kernel = _recovery.kl_recover_parallel if parallel else _recovery.kl_recover
+                kernel(indptr, indices, data, anchor_rows, *out, max_iter, tol)
+            else:
+                cross = np.ascontiguousarray(block @ anchor_rows.T)
+                if sp.issparse(block):
+                    sqnorm = np.asarray(block.multiply(block).sum(axis=1)).ravel()
+                else:
+                    sqnorm = np.einsum("ij,ij->i", block, block)
+                kernel = _recovery.l2_recover_parallel if parallel else _recovery.l2_recover
+                kernel(gram, cross, sqnorm, *out, max_iter, tol)
+        return topic_given_word, loss, gap, n_iter
+
+    def _warn_unconverged(self, gap, n_iter):
+        stuck = n_iter >= self.max_iter
+        if stuck.any():
+            warnings.warn(f"the per-word solver reached max_iter = {self.max_iter} for {int(stuck.sum())} "
+                          f"words (largest duality gap {float(gap[stuck].max()):.3g} > tol = {self.tol}); "
+                          "increase max_iter or tol", ConvergenceWarning, stacklevel=4)
