@@ -163,6 +163,7 @@ def find_anchors(points, candidates, n_anchors, max_passes):
         d2 = _affine_distance2(sub, chosen)
         d2[chosen] = -np.inf
         chosen.append(int(np.argmax(d2)))
+    margin = 1e-12 * ((sub - sub[chosen[0]]) ** 2).sum(axis=1).max()
     for _ in range(max_passes):
         changed = False
         for k in range(n_anchors):
@@ -170,7 +171,7 @@ def find_anchors(points, candidates, n_anchors, max_passes):
             d2 = _affine_distance2(sub, others) if others else (sub ** 2).sum(axis=1) * 0
             d2[others] = -np.inf
             best = int(np.argmax(d2))
-            if best != chosen[k] and d2[best] > d2[chosen[k]] * (1 + 1e-9) + 1e-12:
+            if best != chosen[k] and d2[best] > d2[chosen[k]] * (1 + 1e-9) + margin:
                 chosen[k] = best
                 changed = True
         if not changed:

@@ -136,8 +136,9 @@ def find_anchors(points, candidates, max_passes, anchors, basis, coords, resid2,
     basis : OUT scratch float64 (n_anchors - 1 + max_passes * n_anchors, n_dims)
     coords : OUT scratch float64 (n_candidates, basis rows)
     resid2 : OUT scratch float64 (n_candidates,)
-    info : OUT int64 (3,): [affine rank found by the greedy pass (number of
-        anchors that were strictly outside the span of the previous ones),
+    info : OUT int64 (3,): [affine rank found by the greedy pass (1 + the
+        anchors whose residual from the span of the previous ones was not
+        zero to rounding),
         anchors replaced by the clean-up, clean-up passes run]
     """
     n_cand = candidates.shape[0]
@@ -168,17 +169,18 @@ def find_anchors(points, candidates, max_passes, anchors, basis, coords, resid2,
         resid2[i] = s
         if s > scale:
             scale = s
+    # explicit residual norms are exact to rounding (tiny); distances from the
+    # coordinates suffer cancellation of order 1e-16 * scale (margin)
     tiny = 1e-24 * scale if scale > 0.0 else 1e-300
-    rank = 1
+    margin = 1e-12 * scale
     n_basis = 0
     # 2. greedy: farthest from the affine span found so far
     for k in range(1, n_anchors):
         pos = _argmax_free(resid2, taken)
-        if resid2[pos] > tiny:
-            rank += 1
         anchor_pos[k] = pos
         taken[pos] = True
         n_basis = _add_direction(points, candidates, origin, pos, basis, n_basis, coords, resid2, tiny)
+    rank = n_basis + 1
     # 3. clean-up: re-pick each anchor against the span of the others
     n_replaced = 0
     passes = 0
@@ -192,7 +194,7 @@ def find_anchors(points, candidates, max_passes, anchors, basis, coords, resid2,
                 current = anchor_pos[k]
                 taken[current] = False
                 best = _argmax_free(dist, taken)
-                if best != current and dist[best] > dist[current] * (1.0 + 1e-9) + tiny:
+                if best != current and dist[best] > dist[current] * (1.0 + 1e-9) + margin:
                     anchor_pos[k] = best
                     n_basis = _add_direction(points, candidates, origin, best, basis, n_basis,
                                              coords, resid2, tiny)

@@ -1,0 +1,221 @@
+"""Anchor-word kernels against their slow twins and a generic optimiser."""
+
+import numpy as np
+import pytest
+import scipy.optimize
+import scipy.sparse as sp
+
+from llstopic._kernels import anchor as anchor_kernels
+from llstopic._kernels import cooccurrence as cooc_kernels
+from llstopic._kernels import recovery
+
+import _reference as ref
+
+
+# ------------------------------------------------------------ co-occurrence
+def _counts(seed, n_domains=40, n_words=25):
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(0.6, size=(n_domains, n_words))
+    counts[0] = 0                      # an empty document
+    counts[1] = 0
+    counts[1, 3] = 1                   # a one-token document: dropped from Q
+    counts[2, 5] = 7                   # a repeated word: exercises the diagonal correction
+    return counts
+
+
+def _csr64(matrix):
+    m = sp.csr_matrix(matrix)
+    return m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data.astype(np.float64)
+
+
+def _doc_weight(counts):
+    n = counts.sum(axis=1).astype(float)
+    used = n >= 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(used, 1.0 / (n * (n - 1) * used.sum()), 0.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cooccurrence_rows_match_reference(seed):
+    counts = _counts(seed)
+    want, used = ref.cooccurrence(counts)
+    assert used == 38
+    words = np.array([4, 0, 5, 24, 5], dtype=np.int64)   # any subset, in any order, repeats allowed
+    got = np.zeros((words.shape[0], counts.shape[1]))
+    cooc_kernels.cooccurrence_rows(*_csr64(counts.T), *_csr64(counts), _doc_weight(counts), words, got)
+    np.testing.assert_allclose(got, want[words], rtol=0, atol=1e-15)
+    full = np.zeros((counts.shape[1],) * 2)
+    cooc_kernels.cooccurrence_rows(*_csr64(counts.T), *_csr64(counts), _doc_weight(counts),
+                                   np.arange(counts.shape[1], dtype=np.int64), full)
+    assert full.sum() == pytest.approx(1.0, abs=1e-12)          # Q is a joint distribution
+    np.testing.assert_allclose(full, full.T, atol=1e-15)
+
+
+def test_cooccurrence_projection_matches_reference():
+    counts = _counts(3)
+    want, _ = ref.cooccurrence(counts)
+    projection = np.random.default_rng(0).standard_normal((counts.shape[1], 6))
+    got = np.zeros((counts.shape[1], 6))
+    cooc_kernels.cooccurrence_project(*_csr64(counts), _doc_weight(counts), projection, got)
+    np.testing.assert_allclose(got, want @ projection, rtol=0, atol=1e-14)
+
+
+# ------------------------------------------------------------ anchor search
+def _find(points, candidates, n_anchors, passes=3):
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    candidates = np.asarray(candidates, dtype=np.int64)
+    cap = n_anchors - 1 + passes * n_anchors
+    out = np.empty(n_anchors, dtype=np.int64)
+    info = np.zeros(3, dtype=np.int64)
+    anchor_kernels.find_anchors(points, candidates, passes, out, np.empty((cap, points.shape[1])),
+                                np.empty((candidates.shape[0], cap)), np.empty(candidates.shape[0]), info)
+    return out, info
+
+
+def _hull_problem(seed, n_anchors=8, n_dims=15, n_inner=100, noise=0.03):
+    rng = np.random.default_rng(seed)
+    vertices = rng.dirichlet(np.full(n_dims, 0.3), size=n_anchors)
+    inner = rng.dirichlet(np.full(n_anchors, 0.5), size=n_inner) @ vertices
+    points = np.vstack([vertices, inner]) + rng.normal(scale=noise, size=(n_anchors + n_inner, n_dims))
+    order = rng.permutation(points.shape[0])
+    return points[order], np.argsort(order)[:n_anchors]
+
+
+def test_anchor_search_matches_reference_including_cleanup():
+    replaced = 0
+    for seed in range(12):
+        points, _ = _hull_problem(seed)
+        rng = np.random.default_rng(100 + seed)
+        candidates = np.sort(rng.choice(points.shape[0], 80, replace=False))
+        got, info = _find(points, candidates, 8)
+        assert got.tolist() == ref.find_anchors(points, candidates, 8, 3)
+        assert set(got) <= set(candidates.tolist())
+        replaced += info[1]
+    assert replaced > 0   # the clean-up pass did change anchors on some of these problems
+
+
+def test_anchor_search_finds_exact_vertices():
+    points, vertices = _hull_problem(5, noise=0.0)
+    got, info = _find(points, np.arange(points.shape[0]), 8)
+    assert sorted(got.tolist()) == sorted(vertices.tolist())
+    assert info[0] == 8 and info[1] == 0
+
+
+def test_anchor_search_reports_rank_deficiency():
+    points, _ = _hull_problem(6, n_anchors=3, noise=0.0)
+    got, info = _find(points, np.arange(points.shape[0]), 5)   # 5 anchors in a 3-vertex hull
+    assert info[0] == 3
+    assert len(set(got.tolist())) == 5
+
+
+# ---------------------------------------------------------- simplex solvers
+def _solver_problem(seed, n_anchors=5, n_dims=30, outside=0.3):
+    rng = np.random.default_rng(seed)
+    anchors = rng.dirichlet(np.full(n_dims, 0.5), size=n_anchors)
+    row = (1 - outside) * rng.dirichlet(np.ones(n_anchors)) @ anchors + outside * rng.dirichlet(np.ones(n_dims))
+    return row, anchors
+
+
+def _kl(rows, anchors, parallel=False, max_iter=5000, tol=1e-13):
+    rows = sp.csr_matrix(np.atleast_2d(rows))
+    n, k = rows.shape[0], anchors.shape[0]
+    out = np.full((n, k), -1.0)
+    loss, gap, n_iter = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
+    kernel = recovery.kl_recover_parallel if parallel else recovery.kl_recover
+    kernel(*_csr64(rows), np.ascontiguousarray(anchors), out, loss, gap, n_iter, max_iter, tol)
+    return out, loss, gap, n_iter
+
+
+def _l2(rows, anchors, parallel=False, max_iter=5000, tol=1e-13):
+    rows = np.atleast_2d(rows)
+    n, k = rows.shape[0], anchors.shape[0]
+    out = np.full((n, k), -1.0)
+    loss, gap, n_iter = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
+    kernel = recovery.l2_recover_parallel if parallel else recovery.l2_recover
+    kernel(anchors @ anchors.T, np.ascontiguousarray(rows @ anchors.T), np.einsum("ij,ij->i", rows, rows),
+           out, loss, gap, n_iter, max_iter, tol)
+    return out, loss, gap, n_iter
+
+
+def _slsqp(objective, k):
+    res = scipy.optimize.minimize(objective, np.full(k, 1.0 / k), method="SLSQP", bounds=[(0.0, 1.0)] * k,
+                                  constraints=[{"type": "eq", "fun": lambda c: c.sum() - 1.0}],
+                                  options={"ftol": 1e-15, "maxiter": 2000})
+    assert res.success
+    return res.x, res.fun
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_kl_solver_agrees_with_slsqp(seed):
+    row, anchors = _solver_problem(seed)
+    got, loss, gap, n_iter = _kl(row, anchors)
+    assert gap[0] <= 1e-13 and 1 <= n_iter[0] < 5000
+    want, fun = _slsqp(lambda c: np.sum(row * np.log(row / (c @ anchors))), anchors.shape[0])
+    assert loss[0] <= fun + 1e-12                      # never worse than the generic optimiser
+    np.testing.assert_allclose(got[0], want, atol=2e-5)  # SLSQP's own accuracy is the limit here
+    np.testing.assert_allclose(got.sum(), 1.0, atol=1e-14)
+    assert loss[0] == pytest.approx(np.sum(row * np.log(row / (got[0] @ anchors))), abs=1e-14)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_l2_solver_agrees_with_slsqp(seed):
+    row, anchors = _solver_problem(seed, outside=0.6)   # far outside: the solution is on a face
+    got, loss, gap, _ = _l2(row, anchors)
+    want, fun = _slsqp(lambda c: np.sum((row - c @ anchors) ** 2), anchors.shape[0])
+    assert loss[0] <= fun + 1e-14
+    np.testing.assert_allclose(got[0], want, atol=2e-5)
+    assert loss[0] == pytest.approx(np.sum((row - got[0] @ anchors) ** 2), rel=1e-9)
+    assert (got >= 0).all() and got.sum() == pytest.approx(1.0, abs=1e-14)
+
+
+@pytest.mark.parametrize("loss_name", ["kl", "l2"])
+def test_solvers_agree_with_plain_eg_twin(loss_name):
+    # interior, well-conditioned problems: plain EG converges, so both reach the same minimiser
+    # (the twin's line search compares two losses, so its gap stalls near 1e-8; the agreement
+    # seen is ~2e-8)
+    for seed in range(4):
+        row, anchors = _solver_problem(seed, outside=0.05)
+        if loss_name == "kl":
+            got = _kl(row, anchors)[0][0]
+            want, gap = ref.kl_simplex(row, anchors, max_iter=20000, tol=1e-11)
+        else:
+            got = _l2(row, anchors)[0][0]
+            want, gap = ref.l2_simplex(row, anchors, max_iter=20000, tol=1e-11)
+        assert gap <= 1e-7
+        np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_kl_drops_entries_no_anchor_covers_and_matches_twin():
+    row, anchors = _solver_problem(7)
+    anchors[:, :3] = 0.0
+    anchors /= anchors.sum(axis=1, keepdims=True)
+    got = _kl(row, anchors)[0][0]
+    want, _ = ref.kl_simplex(row, anchors, max_iter=20000, tol=1e-12)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_unsolvable_rows_keep_their_start_and_parallel_equals_serial():
+    rng = np.random.default_rng(0)
+    anchors = rng.dirichlet(np.ones(12), size=4)
+    anchors[:, 0] = 0.0
+    anchors /= anchors.sum(axis=1, keepdims=True)
+    rows = rng.dirichlet(np.full(12, 0.5), size=40)
+    rows[3] = 0.0                        # empty row
+    rows[4] = 0.0
+    rows[4, 0] = 1.0                     # mass only where no anchor has any
+    for solve in (_kl, _l2):
+        serial = solve(rows, anchors)
+        parallel = solve(rows, anchors, parallel=True)
+        for a, b in zip(serial, parallel):
+            np.testing.assert_array_equal(a, b)
+        out, loss, gap, n_iter = serial
+        assert n_iter[3] == 0 and (out[3] == -1.0).all()
+        if solve is _kl:
+            assert n_iter[4] == 0 and (out[4] == -1.0).all()
+        assert (n_iter[5:] > 0).all()
+
+
+def test_solver_stops_at_max_iter():
+    row, anchors = _solver_problem(2)
+    _, _, gap, n_iter = _kl(row, anchors, max_iter=3, tol=0.0)
+    assert n_iter[0] == 3 and gap[0] > 0
