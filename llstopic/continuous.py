@@ -68,8 +68,10 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
     discriminator : classifier, optional
         Any scikit-learn classifier with ``predict_proba``; it is cloned.
         ``None``: standardisation + multinomial logistic regression, with the
-        inverse regularisation ``C`` chosen on a grid by held-out domain
-        log-loss (calibrated probabilities matter more than accuracy here).
+        inverse regularisation ``C`` chosen by held-out domain log-loss
+        (calibrated probabilities matter more than accuracy here) on the grid
+        1e-3, 3e-3, ..., 10, walked from strong to weak regularisation with
+        warm starts and stopped two steps after the best loss.
     clusterer : clusterer, optional
         A scikit-learn clusterer with ``fit`` and ``predict``; it is cloned and
         its ``n_clusters`` (or ``n_components``) set to ``n_words``.
@@ -251,12 +253,13 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
         domains : array-like of int, shape (n_examples,)
             Ids of domains seen in ``fit``.
         """
-        words = self.transform(X)
+        X = self._check_X(X)
         domains = check_id_array(domains, "domains", upper=self.n_domains_,
                                  upper_name="n_domains seen in fit")
-        if domains.shape[0] != words.shape[0]:
-            raise ValueError(f"X and domains must have the same length, got {words.shape[0]} rows "
+        if domains.shape[0] != X.shape[0]:
+            raise ValueError(f"X and domains must have the same length, got {X.shape[0]} rows "
                              f"in X and {domains.shape[0]} domain ids")
+        words = self.transform(X)
         return Corpus.from_tokens(words, domains, n_words=self.n_words_, n_domains=self.n_domains_,
                                   vocabulary=self.vocabulary())
 
@@ -277,14 +280,17 @@ class DDFA(BaseEstimator):
     one) when p(d|x) is noisy or off the span of P_{D|Y}; the product with
     p(d|y) can then have a negative or near-zero sum, and normalising by it
     flips or blows up the row.  llstopic projects p(y|x) onto the probability
-    simplex (Euclidean projection, ``max(v - tau, 0)``) first.  The
-    projection preserves order, so ``predict(X)`` without domains is
-    unchanged; with domains, labels whose unprojected p(y|x) is below the
-    threshold ``tau`` get p_d(y|x) = 0, every returned row is a distribution,
-    and predictions change only for examples where the raw row was
-    ill-behaved.  If the projected p(y|x) puts (up to rounding, 1e-12) all
-    its mass on labels with p(d|y) = 0 for the given domain, p_d(y|x) falls
-    back to p_d(y).
+    simplex (Euclidean projection, ``max(v - tau, 0)``) first.  What it
+    changes: every returned row is a distribution; the projection preserves
+    order, so ``predict(X)`` without domains is unchanged; with domains,
+    labels whose raw p(y|x) is below the threshold ``tau`` get p_d(y|x) = 0
+    and the others are shifted by ``tau`` before the product.  On the digits
+    benchmark (``benchmarks/bench_ddfa.py``) 58-100% of the raw test rows
+    had a negative entry and up to 1.4% a non-positive normaliser; the
+    projection changed 0-2.2% of the predictions and moved the mean
+    accuracy by -0.1 to +0.7 points.  If the projected p(y|x) puts (up to
+    rounding, 1e-12) all its mass on labels with p(d|y) = 0 for the given
+    domain, p_d(y|x) falls back to p_d(y).
 
     Parameters
     ----------
