@@ -302,6 +302,11 @@ class DDFA(BaseEstimator):
     factorizer : str or Factorizer, default="nmf"
         A registered name (``"nmf"``, ``"anchor"``, ``"lda"``, ...) or an
         instance, which is cloned; its ``n_topics`` must equal ``n_topics``.
+        With ``n_words = n_topics`` the cluster counts admit many exact
+        factorizations: anchor words takes each cluster as a label's anchor,
+        while NMF and LDA return whichever one their optimiser reaches, which
+        can mix clusters across labels; ``benchmarks/bench_ddfa.py`` compares
+        them.
     discretizer : DomainDiscretizer, optional
         Cloned; ``n_words`` is set when it has none.  ``None``: the default
         :class:`DomainDiscretizer`.
