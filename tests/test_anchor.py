@@ -1,0 +1,290 @@
+"""AnchorWords: exact recovery in the population limit, near-oracle recovery on samples,
+determinism, consistency under vocabulary permutation, and clear errors for bad input."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+
+import llstopic
+from llstopic import AnchorWords, Corpus, make_factorizer, make_finite_lls
+from llstopic.factorizers import _anchor_spaces
+from llstopic.factorizers import anchor as anchor_module
+from llstopic.metrics import match_topics, topic_word_error
+
+
+def _population(seed, n_words=100, n_topics=4, n_domains=12):
+    """A separable problem and its expected counts at 1e14 tokens (rounding error ~1e-8)."""
+    problem = make_finite_lls(n_words, n_topics, n_domains, 1000, alpha=1.0, beta=0.5, max_condition=20,
+                              random_state=seed)
+    return problem, np.rint(problem.expected_counts(total=1e14)).astype(np.int64)
+
+
+def _assert_exact(problem, model, atol=1e-6):
+    assert sorted(model.anchors_.tolist()) == sorted(problem.anchors.ravel().tolist())
+    perm = match_topics(problem.topic_word, model.topic_word_)
+    np.testing.assert_allclose(model.topic_word_[perm], problem.topic_word, rtol=0, atol=atol)
+    np.testing.assert_allclose(model.domain_topic_[:, perm], problem.domain_topic, rtol=0, atol=atol)
+
+
+# ------------------------------------------------------------ population limit
+@pytest.mark.parametrize("representation", ["domain", "cooccurrence"])
+@pytest.mark.parametrize("loss", ["kl", "l2"])
+def test_population_limit_is_exact(representation, loss):
+    problem, counts = _population(0)
+    model = AnchorWords(4, representation=representation, loss=loss, tol=1e-13, max_iter=20000,
+                        random_state=0).fit(counts)
+    assert model.representation_ == representation
+    _assert_exact(problem, model)
+    assert model.n_iter_ < 20000
+    assert model.recovery_loss_.max() < 1e-10     # every row is an exact mixture of anchor rows
+
+
+@pytest.mark.parametrize("representation", ["domain", "cooccurrence"])
+def test_population_limit_through_the_projection_and_block_paths(monkeypatch, representation):
+    # a 4 kB budget forces the random projection for the search and, for the
+    # co-occurrence rows, the block-wise rebuild for the recovery
+    monkeypatch.setattr(_anchor_spaces, "MEMORY_BUDGET", 4000)
+    monkeypatch.setattr(_anchor_spaces, "PROJECTION_DIM", 10)
+    problem, counts = _population(1)
+    model = AnchorWords(4, representation=representation, tol=1e-13, max_iter=20000, random_state=0).fit(counts)
+    assert model.projection_dim_ == (12 if representation == "domain" else 80)   # min(n_dims, max(10, 20 k))
+    _assert_exact(problem, model)
+
+
+# ------------------------------------------------------------ sampled problems
+# Measured error / oracle error (topic_word_error after matching) over seeds 0-5, both losses:
+# LLS shape (400 words, 6 topics, 20 domains x 4,000 tokens, "domain"): 1.29-1.78;
+# topic-model shape (300 words, 6 topics, 1,500 documents x 60 tokens, "cooccurrence"): 1.49-1.70.
+# The tests allow 2.0 x the oracle on fixed seeds.
+ORACLE_FACTOR = 2.0
+
+
+@pytest.mark.parametrize("shape, representation", [((400, 6, 20, 4000), "domain"),
+                                                   ((300, 6, 1500, 60), "cooccurrence")])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sampled_error_is_within_a_small_factor_of_the_oracle(shape, representation, seed):
+    problem = make_finite_lls(*shape, alpha=1.0, beta=0.5, random_state=seed)
+    model = AnchorWords(6, random_state=0).fit(problem.corpus)
+    assert model.representation_ == representation            # the "auto" rule
+    oracle = topic_word_error(problem.topic_word, problem.oracle_topic_word())
+    assert topic_word_error(problem.topic_word, model.topic_word_) <= ORACLE_FACTOR * oracle
+    assert model.n_candidates_ >= 12 and model.min_count_ >= 1
+
+
+def test_domain_topic_is_within_a_small_factor_of_ml_with_oracle_topics():
+    # The reference is the same maximum-likelihood p_d(y) computed with the oracle topics
+    # (p(x|y) counted with the true labels).  Measured mean absolute error ratio over seeds 0-5:
+    # 1.25-2.74 (seed 0, tested here, is the worst); the test allows 3.0.
+    problem = make_finite_lls(400, 6, 20, 4000, alpha=1.0, beta=0.5, random_state=0)
+    model = AnchorWords(6, random_state=0).fit(problem.corpus)
+    perm = match_topics(problem.topic_word, model.topic_word_)
+    reference = model._infer_domain_topic(problem.corpus.counts, problem.oracle_topic_word())
+    oracle = np.abs(reference - problem.domain_topic).mean()
+    assert np.abs(model.domain_topic_[:, perm] - problem.domain_topic).mean() <= 3.0 * oracle
+
+
+# ------------------------------------------------------------ reproducibility
+def _tm_problem():
+    return make_finite_lls(120, 4, 300, 40, alpha=1.0, beta=0.5, random_state=3)
+
+
+def test_same_random_state_gives_identical_results(monkeypatch):
+    monkeypatch.setattr(_anchor_spaces, "MEMORY_BUDGET", 20_000)      # random projection in play
+    monkeypatch.setattr(_anchor_spaces, "PROJECTION_DIM", 10)
+    corpus = _tm_problem().corpus
+    a = AnchorWords(4, random_state=7).fit(corpus)
+    b = AnchorWords(4, random_state=7).fit(corpus)
+    assert a.projection_dim_ == 80
+    np.testing.assert_array_equal(a.anchors_, b.anchors_)
+    np.testing.assert_array_equal(a.topic_word_, b.topic_word_)
+    np.testing.assert_array_equal(a.domain_topic_, b.domain_topic_)
+
+
+def test_serial_and_parallel_kernels_give_identical_results():
+    corpus = _tm_problem().corpus
+    serial = AnchorWords(4, n_jobs=1, random_state=0).fit(corpus)
+    parallel = AnchorWords(4, n_jobs=2, random_state=0).fit(corpus)
+    np.testing.assert_array_equal(serial.topic_word_, parallel.topic_word_)
+    np.testing.assert_array_equal(serial.recovery_loss_, parallel.recovery_loss_)
+
+
+@pytest.mark.parametrize("shape", [(200, 5, 15, 3000), (150, 4, 400, 40)])
+def test_permuting_the_vocabulary_permutes_anchors_and_columns(shape):
+    problem = make_finite_lls(*shape, alpha=1.0, beta=0.5, random_state=2)
+    n_words = shape[0]
+    vocabulary = [f"w{i}" for i in range(n_words)]
+    perm = np.random.default_rng(0).permutation(n_words)
+    counts = problem.corpus.counts
+    base = AnchorWords(shape[1], random_state=0).fit(Corpus(counts, vocabulary=vocabulary))
+    moved = AnchorWords(shape[1], random_state=0).fit(
+        Corpus(counts[:, perm], vocabulary=[vocabulary[i] for i in perm]))
+    assert base.representation_ == moved.representation_
+    np.testing.assert_array_equal(perm[moved.anchors_], base.anchors_)
+    assert moved.anchor_words_ == base.anchor_words_ == [vocabulary[a] for a in base.anchors_]
+    np.testing.assert_allclose(moved.topic_word_, base.topic_word_[:, perm], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(moved.domain_topic_, base.domain_topic_, rtol=0, atol=1e-9)
+
+
+# ------------------------------------------------------------ interface
+def test_interface_registry_params_and_inputs():
+    model = make_factorizer("anchor", 3, loss="l2", random_state=0)
+    assert isinstance(model, AnchorWords) and llstopic.AnchorWords is AnchorWords
+    assert clone(model).get_params() == model.get_params()
+    assert model.get_params()["loss"] == "l2"
+    with pytest.raises(NotFittedError):
+        model.transform(np.ones((2, 5), dtype=int))
+    problem = make_finite_lls(60, 3, 10, 2000, alpha=1.0, beta=0.5, random_state=0)
+    dense = problem.corpus.toarray()
+    fits = [AnchorWords(3, random_state=0).fit(X).topic_word_
+            for X in (problem.corpus, dense, sp.csc_matrix(dense), sp.coo_matrix(dense), dense.astype(float))]
+    for topic_word in fits[1:]:
+        np.testing.assert_array_equal(topic_word, fits[0])
+
+
+def test_fitted_attributes_and_words_without_tokens():
+    problem = make_finite_lls(80, 3, 10, 2000, alpha=1.0, beta=0.5, random_state=0)
+    counts = problem.corpus.counts.tolil()
+    counts[:, 7] = 0                                               # a word never seen
+    model = AnchorWords(3, random_state=0).fit(Corpus(counts.tocsr(), vocabulary=[f"v{i}" for i in range(80)]))
+    assert model.topic_word_.shape == (3, 80) and model.anchors_.dtype == np.int64
+    assert model.anchor_words_ == [f"v{a}" for a in model.anchors_]
+    assert model.recovery_loss_.shape == (80,) and (model.recovery_loss_ >= 0).all()
+    assert model.recovery_loss_[7] == 0 and (model.topic_word_[:, 7] == 0).all()
+    assert 7 not in model.anchors_
+    assert set(model.fit_timings_) == {"representation", "search", "recovery", "proportions"}
+    assert all(len(words) == 4 and words[0].startswith("v") for words in model.top_words(4))
+    np.testing.assert_allclose(model.transform(problem.corpus).sum(axis=1), 1.0)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    corpus = Corpus(make_finite_lls(50, 3, 8, 1000, alpha=1.0, beta=0.5, random_state=0).corpus.counts,
+                    vocabulary=[f"t{i}" for i in range(50)])
+    model = AnchorWords(3, loss="l2", random_state=0).fit(corpus)
+    model.save(tmp_path / "m.npz")
+    loaded = llstopic.load(tmp_path / "m.npz")
+    assert isinstance(loaded, AnchorWords) and loaded.get_params() == model.get_params()
+    for attr in ("topic_word_", "domain_topic_", "anchors_", "recovery_loss_"):
+        np.testing.assert_array_equal(getattr(loaded, attr), getattr(model, attr))
+    for attr in ("anchor_words_", "representation_", "min_count_", "n_candidates_", "projection_dim_", "n_iter_"):
+        assert getattr(loaded, attr) == getattr(model, attr)
+    np.testing.assert_array_equal(loaded.transform(corpus), model.transform(corpus))
+
+
+def test_max_iter_reached_warns():
+    problem = make_finite_lls(60, 3, 10, 2000, alpha=1.0, beta=0.5, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="max_iter = 2"):
+        AnchorWords(3, max_iter=2, tol=0.0, random_state=0).fit(problem.corpus)
+
+
+def test_auto_representation_rule():
+    lls = make_finite_lls(50, 3, 5, 1000, alpha=1.0, beta=0.5, random_state=0).corpus     # few, long domains
+    short = make_finite_lls(50, 3, 100, 20, alpha=1.0, beta=0.5, random_state=0).corpus   # many short documents
+    assert AnchorWords(3).fit(lls).representation_ == "domain"
+    assert AnchorWords(3).fit(short).representation_ == "cooccurrence"
+    with warnings.catch_warnings():           # 6 topics from 5 documents: not identifiable, may warn
+        warnings.simplefilter("ignore")
+        assert AnchorWords(6).fit(lls).representation_ == "cooccurrence"     # fewer domains than topics
+    assert AnchorWords(3, rectify=True).fit(lls).representation_ == "cooccurrence"
+
+
+# ------------------------------------------------------------ rectification
+def test_rectification_keeps_an_exact_low_rank_cooccurrence_matrix():
+    rng = np.random.default_rng(0)
+    topic_word = rng.dirichlet(np.full(30, 0.5), size=3)
+    mix = rng.dirichlet(np.ones(3), size=200)
+    profiles = mix @ topic_word
+    Q = profiles.T @ profiles / 200                                  # rank 3, PSD, non-negative, sums to 1
+    rectified = _anchor_spaces.rectify_cooccurrence(Q, 3, np.random.default_rng(0))
+    np.testing.assert_allclose(rectified, Q, rtol=0, atol=1e-12)
+
+
+def test_rectification_projects_a_noisy_matrix():
+    counts = make_finite_lls(40, 3, 300, 15, alpha=1.0, beta=0.5, random_state=0).corpus.counts.toarray()
+    import _reference as ref
+
+    Q, _ = ref.cooccurrence(counts)
+    assert np.linalg.eigvalsh(Q)[0] < -1e-4                           # the raw estimator is not PSD
+    rectified = _anchor_spaces.rectify_cooccurrence(Q, 3, np.random.default_rng(0))
+    values = np.linalg.eigvalsh(rectified)
+    assert (rectified >= 0).all() and np.allclose(rectified, rectified.T)
+    assert rectified.sum() == pytest.approx(1.0, abs=1e-4)
+    assert np.abs(values[:-3]).max() < 1e-3 * values[-1]              # rank 3 up to the last clipping
+    model = AnchorWords(3, rectify=True, random_state=0).fit(counts)
+    assert model.representation_ == "cooccurrence" and np.isfinite(model.topic_word_).all()
+
+
+# ------------------------------------------------------------ bad input
+@pytest.fixture
+def no_kernels(monkeypatch):
+    """Make every numba kernel the fit could reach raise: errors must come first."""
+    class Forbidden:
+        def __getattr__(self, name):
+            raise AssertionError(f"a numba kernel ({name}) ran before the input was rejected")
+
+    monkeypatch.setattr(anchor_module, "_anchor", Forbidden())
+    monkeypatch.setattr(anchor_module, "_recovery", Forbidden())
+    monkeypatch.setattr(_anchor_spaces, "_cooc", Forbidden())
+
+
+SMALL = make_finite_lls(30, 3, 8, 300, alpha=1.0, beta=0.5, random_state=0).corpus
+
+
+@pytest.mark.parametrize("params, X, error, match", [
+    (dict(n_topics=0), SMALL, ValueError, "n_topics must be >= 1"),
+    (dict(n_topics=31), SMALL, ValueError, "n_words = 30"),
+    (dict(n_topics=3, min_count=10**9), SMALL, ValueError,
+     r"leaves 0 candidate anchor words.*use min_count <= \d+"),
+    (dict(n_topics=9, representation="domain"), SMALL, ValueError, "not identifiable"),
+    (dict(n_topics=2), np.zeros((4, 6), dtype=int), ValueError, "no tokens"),
+    (dict(n_topics=2, loss="kl2"), SMALL, ValueError, "loss must be one of"),
+    (dict(n_topics=2, loss=1), SMALL, TypeError, "loss must be a string"),
+    (dict(n_topics=2, representation="docs"), SMALL, ValueError, "representation must be one of"),
+    (dict(n_topics=2), np.array([[1.0, np.nan], [2.0, 3.0]]), ValueError, "non-finite"),
+    (dict(n_topics=2), np.array([[1.0, np.inf], [2.0, 3.0]]), ValueError, "non-finite"),
+    (dict(n_topics=2, min_count=0), SMALL, ValueError, "min_count must be >= 1"),
+    (dict(n_topics=2, min_count=2.5), SMALL, TypeError, "min_count must be an integer"),
+    (dict(n_topics=2, max_iter=0), SMALL, ValueError, "max_iter must be >= 1"),
+    (dict(n_topics=2, tol=-1.0), SMALL, ValueError, "tol must be a finite number >= 0"),
+    (dict(n_topics=2, tol=float("nan")), SMALL, ValueError, "tol must be a finite number"),
+    (dict(n_topics=2, tol="1e-6"), SMALL, TypeError, "tol must be a real number"),
+    (dict(n_topics=2, n_jobs=0), SMALL, ValueError, "n_jobs"),
+    (dict(n_topics=2, rectify="yes"), SMALL, TypeError, "rectify must be a bool"),
+    (dict(n_topics=2, rectify=True, representation="domain"), SMALL, ValueError, "rectify=True"),
+    (dict(n_topics=2, representation="cooccurrence"), np.eye(5, dtype=int), ValueError, "at least two tokens"),
+])
+def test_bad_input_is_rejected_before_any_kernel_runs(no_kernels, params, X, error, match):
+    with pytest.raises(error, match=match):
+        AnchorWords(**params).fit(X)
+
+
+def test_too_many_topics_for_the_words_that_occur(no_kernels):
+    counts = np.zeros((5, 10), dtype=int)
+    counts[:, :3] = 4                                               # only 3 of 10 words occur
+    with pytest.raises(ValueError, match=r"n_topics = 4 is larger than the number of words that occur \(3"):
+        AnchorWords(4, representation="domain").fit(counts)
+
+
+def test_rectify_above_the_memory_budget_is_rejected(no_kernels, monkeypatch):
+    monkeypatch.setattr(_anchor_spaces, "MEMORY_BUDGET", 1000)
+    with pytest.raises(ValueError, match="rectify=True needs the dense co-occurrence matrix"):
+        AnchorWords(2, rectify=True).fit(SMALL)
+
+
+def _two_candidates_threshold():
+    return int(np.sort(SMALL.word_counts())[-2])                    # exactly two words qualify
+
+
+def test_min_count_message_counts_candidates(no_kernels):
+    with pytest.raises(ValueError, match=r"leaves 2 candidate anchor words .* fewer than n_topics = 3"):
+        AnchorWords(3, representation="domain", min_count=_two_candidates_threshold()).fit(SMALL)
+
+
+def test_min_count_leaving_exactly_n_topics_candidates_is_accepted():
+    threshold = _two_candidates_threshold()
+    model = AnchorWords(2, representation="domain", min_count=threshold, random_state=0).fit(SMALL)
+    assert model.min_count_ == threshold and model.n_candidates_ == 2
+    assert sorted(model.anchors_.tolist()) == sorted(np.argsort(SMALL.word_counts())[-2:].tolist())
