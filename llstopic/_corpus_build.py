@@ -61,40 +61,57 @@ def count_tokens(words, domains, n_words, n_domains, parallel=False):
             grouped_words = np.empty(n_tokens, dtype=index_dtype)
             _ck.scatter_by_domain(words, domains, offsets, np.empty(n_domains, dtype=np.int64),
                                   grouped_words)
-        marker_dtype = np.int32 if n_domains < 2**31 - 1 else np.int64
         n_passes = max(1, (int(n_words - 1).bit_length() + 7) // 8)
         row_nnz = np.empty(n_domains, dtype=np.int64)
-        if n_chunks > 1 and n_tokens >= _PARALLEL_MIN_TOKENS:
+        # a row has at most min(its tokens, n_words) entries: reserve that bound
+        # and shrink in place afterwards (pages never written are never mapped)
+        bound = int(np.minimum(np.diff(offsets), n_words).sum())
+        parallel_rows = n_chunks > 1 and n_tokens >= _PARALLEL_MIN_TOKENS
+        indices = np.empty(n_tokens if parallel_rows else bound, dtype=index_dtype)
+        data = np.empty(indices.shape[0], dtype=np.int64)
+        if parallel_rows:
             cuts = np.linspace(0, n_tokens, n_chunks + 1)
             bounds = np.searchsorted(offsets, cuts).astype(np.int64)
             bounds[0], bounds[-1] = 0, n_domains
-            markers = np.full((n_chunks, n_words), -1, dtype=marker_dtype)
-            _ck.csr_nnz_rows_parallel(grouped_words, offsets, bounds, markers, row_nnz)
-            del markers
-            _cumulate(row_nnz, indptr)
-            indices = np.empty(indptr[-1], dtype=index_dtype)
-            data = np.empty(indptr[-1], dtype=np.int64)
+            bounds = np.maximum.accumulate(bounds)
+            chunk_end = np.empty(n_chunks, dtype=np.int64)
             _ck.csr_fill_rows_parallel(
-                grouped_words, offsets, indptr, bounds, n_passes,
+                grouped_words, offsets, bounds, n_passes,
                 np.zeros((n_chunks, n_words), dtype=count_dtype),
                 np.empty((n_chunks, n_words + 1), dtype=index_dtype),
-                np.empty((n_chunks, n_words + 1), dtype=index_dtype), indices, data)
+                np.empty((n_chunks, n_words + 1), dtype=index_dtype), row_nnz, chunk_end, indices, data)
+            nnz = int(chunk_end[0])
+            for c in range(1, n_chunks):  # close the gaps between chunks
+                start = int(offsets[bounds[c]])
+                n = int(chunk_end[c]) - start
+                _ck.move_left(indices, start, nnz, n)
+                _ck.move_left(data, start, nnz, n)
+                nnz += n
         else:
-            _ck.csr_nnz_rows(grouped_words, offsets, 0, n_domains,
-                             np.full(n_words, -1, dtype=marker_dtype), row_nnz)
-            _cumulate(row_nnz, indptr)
-            indices = np.empty(indptr[-1], dtype=index_dtype)
-            data = np.empty(indptr[-1], dtype=np.int64)
-            _ck.csr_fill_rows(grouped_words, offsets, indptr, 0, n_domains, n_passes,
-                              np.zeros(n_words, dtype=count_dtype),
-                              np.empty(n_words + 1, dtype=index_dtype),
-                              np.empty(n_words + 1, dtype=index_dtype), indices, data)
+            nnz = _ck.csr_fill_rows(grouped_words, offsets, 0, n_domains, 0, n_passes,
+                                    np.zeros(n_words, dtype=count_dtype),
+                                    np.empty(n_words + 1, dtype=index_dtype),
+                                    np.empty(n_words + 1, dtype=index_dtype), row_nnz, indices, data)
+        _cumulate(row_nnz, indptr)
+        indices = _shrink(indices, nnz)
+        data = _shrink(data, nnz)
         del grouped_words
     indptr_out = indptr.astype(np.int32) if index_dtype == np.int32 else indptr
     mat = sp.csr_matrix((data, indices, indptr_out), shape=(n_domains, n_words))
     mat.has_sorted_indices = True
     mat.has_canonical_format = True
     return mat
+
+
+def _shrink(array, size):
+    """``array[:size]`` as an array of its own, in place when numpy can realloc."""
+    if array.shape[0] == size:
+        return array
+    try:
+        array.resize(size, refcheck=False)
+        return array
+    except ValueError:  # not resizable in place (should not happen for our own buffers)
+        return array[:size].copy()
 
 
 def _cumulate(row_nnz, indptr):

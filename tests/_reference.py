@@ -45,6 +45,12 @@ def scatter_by_domain(words, domains):
     return np.asarray(words)[np.argsort(np.asarray(domains), kind="stable")]
 
 
+def move_left(values, src, dst, n):
+    """values[dst:dst + n] = values[src:src + n] through a copy (overlap-safe)."""
+    values[dst:dst + n] = values[src:src + n].copy()
+    return values
+
+
 def parse_triplets(text, n_fields, comment, n_rows, n_cols):
     """Parse ``row col [value]`` lines with Python's str methods.
 

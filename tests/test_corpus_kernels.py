@@ -76,29 +76,42 @@ def test_sparse_accumulator_matches_reference(n_words):
     want_indptr, want_indices, want_data = ref.csr_counts(words, domains, n_words, n_domains)
     n_passes = max(1, (n_words - 1).bit_length() + 7 >> 3)
     row_nnz = np.empty(n_domains, dtype=np.int64)
-    ck.csr_nnz_rows(words, offsets, 0, n_domains, np.full(n_words, -1, dtype=np.int32), row_nnz)
-    np.testing.assert_array_equal(np.diff(want_indptr), row_nnz)
-    indices = np.empty(want_indices.size, dtype=np.int32)
-    data = np.empty(want_indices.size, dtype=np.int64)
+    indices = np.full(words.size + 3, -1, dtype=np.int32)
+    data = np.full(words.size + 3, -1, dtype=np.int64)
     tally = np.zeros(n_words, dtype=np.int32)
-    ck.csr_fill_rows(words, offsets, want_indptr, 0, n_domains, n_passes, tally,
-                     np.empty(n_words + 1, dtype=np.int32), np.empty(n_words + 1, dtype=np.int32),
-                     indices, data)
-    np.testing.assert_array_equal(indices, want_indices)
-    np.testing.assert_array_equal(data, want_data)
+    end = ck.csr_fill_rows(words, offsets, 0, n_domains, 3, n_passes, tally,
+                           np.empty(n_words + 1, dtype=np.int32), np.empty(n_words + 1, dtype=np.int32),
+                           row_nnz, indices, data)
+    assert end == 3 + want_indices.size
+    np.testing.assert_array_equal(np.diff(want_indptr), row_nnz)
+    np.testing.assert_array_equal(indices[3:end], want_indices)
+    np.testing.assert_array_equal(data[3:end], want_data)
+    assert (indices[:3] == -1).all() and (indices[end:] == -1).all()  # nothing written outside
     assert not tally.any()  # left clean for the next call
-    # the parallel twins on uneven chunks agree
+    # the parallel twin on uneven chunks: each chunk starts at its first token
     bounds = np.array([0, 1, 6, n_domains], dtype=np.int64)
+    indices2 = np.full(words.size, -1, dtype=np.int32)
+    data2 = np.full(words.size, -1, dtype=np.int64)
     row_nnz2 = np.empty(n_domains, dtype=np.int64)
-    ck.csr_nnz_rows_parallel(words, offsets, bounds, np.full((3, n_words), -1, dtype=np.int64), row_nnz2)
-    np.testing.assert_array_equal(row_nnz2, row_nnz)
-    indices2, data2 = np.empty_like(indices), np.empty_like(data)
-    ck.csr_fill_rows_parallel(words, offsets, want_indptr, bounds, n_passes,
-                              np.zeros((3, n_words), dtype=np.int64),
+    chunk_end = np.empty(3, dtype=np.int64)
+    ck.csr_fill_rows_parallel(words, offsets, bounds, n_passes, np.zeros((3, n_words), dtype=np.int64),
                               np.empty((3, n_words + 1), dtype=np.int32),
-                              np.empty((3, n_words + 1), dtype=np.int32), indices2, data2)
-    np.testing.assert_array_equal(indices2, want_indices)
-    np.testing.assert_array_equal(data2, want_data)
+                              np.empty((3, n_words + 1), dtype=np.int32), row_nnz2, chunk_end, indices2, data2)
+    np.testing.assert_array_equal(row_nnz2, row_nnz)
+    for c in range(3):
+        start = offsets[bounds[c]]
+        lo, hi = want_indptr[bounds[c]], want_indptr[bounds[c + 1]]
+        assert chunk_end[c] - start == hi - lo
+        np.testing.assert_array_equal(indices2[start:chunk_end[c]], want_indices[lo:hi])
+        np.testing.assert_array_equal(data2[start:chunk_end[c]], want_data[lo:hi])
+
+
+@pytest.mark.parametrize("src,dst,n", [(5, 0, 10), (5, 3, 10), (4, 4, 3), (19, 0, 1), (7, 2, 0)])
+def test_move_left_matches_slice_copy(src, dst, n):
+    values = np.arange(20) * 10
+    want = ref.move_left(values.copy(), src, dst, n)
+    ck.move_left(values, src, dst, n)
+    np.testing.assert_array_equal(values, want)
 
 
 # -------------------------------------------------------------- whole path

@@ -12,16 +12,18 @@ Two strategies, chosen by the caller (``llstopic.corpus._count_tokens``):
   (the LLS regime: few, long domains).
 * Sparse: ``domain_offsets`` (which also reports whether the tokens are
   already grouped by domain), ``scatter_by_domain`` only when they are not,
-  then ``csr_nnz_rows`` + ``csr_fill_rows``: a sparse accumulator per domain
-  whose distinct word ids are sorted by insertion (short rows) or a byte-wise
-  radix sort (long rows; several times faster than a comparison sort here).
-  Memory is the output plus, for ungrouped input, one id per token; no dense
-  matrix and no per-token COO triplets.  Used for many short documents (the
-  topic-model regime).
+  then ``csr_fill_rows``: one pass with a sparse accumulator per domain whose
+  distinct word ids are sorted by insertion (short rows) or a byte-wise radix
+  sort (long rows; several times faster than a comparison sort here).  The
+  output arrays are reserved at an upper bound (a row has at most as many
+  entries as tokens) and written from the front, so untouched pages cost
+  nothing and the caller shrinks them in place.  No dense matrix and no
+  per-token COO triplets.  Used for many short documents (the topic-model
+  regime).
 
-Each per-row kernel works on a range of rows ``[row_lo, row_hi)`` with its own
-scratch arrays, so the ``*_parallel`` twins simply hand disjoint row ranges
-(or token ranges, for ``dense_counts_parallel``) to numba threads.
+The per-row kernel works on a range of rows ``[row_lo, row_hi)`` with its own
+scratch arrays, so the ``*_parallel`` twins hand disjoint row ranges (or token
+ranges, for ``dense_counts_parallel``) to numba threads.
 """
 
 import numba as nb
@@ -140,26 +142,6 @@ def scatter_by_domain(words, domains, offsets, cursor, sorted_words):
 
 
 @nb.njit(**_NJIT)
-def csr_nnz_rows(grouped_words, offsets, row_lo, row_hi, marker, row_nnz):
-    """Number of distinct words of each domain in ``[row_lo, row_hi)``.
-
-    grouped_words : IN int (n_tokens,), tokens grouped by domain
-    offsets : IN int64 (n_domains + 1,), domain d is
-        ``grouped_words[offsets[d]:offsets[d + 1]]``
-    row_lo, row_hi : IN int, the row range to process
-    marker : OUT scratch int (n_words,), filled with -1 on entry
-    row_nnz : OUT int64 (n_domains,), entries ``[row_lo, row_hi)`` written
-    """
-    for d in range(row_lo, row_hi):
-        nnz = 0
-        for i in range(offsets[d], offsets[d + 1]):
-            w = grouped_words[i]
-            nnz += marker[w] != d  # branch-free: repeats are frequent and unpredictable
-            marker[w] = d
-        row_nnz[d] = nnz
-
-
-@nb.njit(**_NJIT)
 def _insertion_sort(keys, n):
     """Sort keys[:n] in place (IN/OUT); fast for the short rows of a document."""
     for i in range(1, n):
@@ -208,21 +190,31 @@ _INSERTION_MAX = 24
 
 
 @nb.njit(**_NJIT)
-def csr_fill_rows(grouped_words, offsets, indptr, row_lo, row_hi, n_passes, tally, row_words,
-                  spare, indices, data):
+def csr_fill_rows(grouped_words, offsets, row_lo, row_hi, out_start, n_passes, tally, row_words,
+                  spare, row_nnz, indices, data):
     """Sparse accumulator per domain: sorted distinct word ids and their counts.
 
+    One pass over the tokens of rows ``[row_lo, row_hi)``; their entries are
+    written back to back from ``out_start`` on.  A row has at most as many
+    entries as tokens, so ``out_start = offsets[row_lo]`` never overtakes an
+    earlier chunk's entries (what the parallel twin relies on).
+
     grouped_words : IN int (n_tokens,), tokens grouped by domain
-    offsets : IN int64 (n_domains + 1,)
-    indptr : IN int64 (n_domains + 1,), cumulated ``csr_nnz_rows`` output
+    offsets : IN int64 (n_domains + 1,), domain d is
+        ``grouped_words[offsets[d]:offsets[d + 1]]``
     row_lo, row_hi : IN int, the row range to process
+    out_start : IN int, where the first entry goes in ``indices``/``data``
     n_passes : IN int, bytes needed to hold ``n_words - 1`` (radix sort passes)
     tally : IN/OUT scratch int (n_words,), all zero on entry, all zero on exit
     row_words, spare : OUT scratch int (n_words + 1,)
-    indices : OUT int32/int64 (nnz,), entries of rows ``[row_lo, row_hi)`` written
-    data : OUT int64 (nnz,), likewise
+    row_nnz : OUT int64 (n_domains,), entries ``[row_lo, row_hi)`` written
+    indices : OUT int32/int64, room for the entries from ``out_start`` on
+    data : OUT int64, likewise
+
+    Returns the position after the last entry written.
     """
     histogram = np.empty(256, dtype=np.int64)
+    pos = out_start
     for d in range(row_lo, row_hi):
         k = 0
         for i in range(offsets[d], offsets[d + 1]):
@@ -235,40 +227,46 @@ def csr_fill_rows(grouped_words, offsets, indptr, row_lo, row_hi, n_passes, tall
             _insertion_sort(row_words, k)
         else:
             _radix_sort(row_words, spare, k, n_passes, histogram)
-        start = indptr[d]
         for j in range(k):
             w = row_words[j]
-            indices[start + j] = w
-            data[start + j] = tally[w]
+            indices[pos + j] = w
+            data[pos + j] = tally[w]
             tally[w] = 0
+        row_nnz[d] = k
+        pos += k
+    return pos
 
 
 @nb.njit(**_NJIT_PARALLEL)
-def csr_nnz_rows_parallel(grouped_words, offsets, row_bounds, markers, row_nnz):
-    """``csr_nnz_rows`` over row chunks in parallel, one scratch row per chunk.
-
-    grouped_words, offsets : IN, as in ``csr_nnz_rows``
-    row_bounds : IN int64 (n_chunks + 1,), chunk c is rows
-        ``[row_bounds[c], row_bounds[c + 1])``
-    markers : OUT scratch int (n_chunks, n_words), filled with -1 on entry
-    row_nnz : OUT int64 (n_domains,)
-    """
-    for c in nb.prange(row_bounds.shape[0] - 1):
-        csr_nnz_rows(grouped_words, offsets, row_bounds[c], row_bounds[c + 1], markers[c], row_nnz)
-
-
-@nb.njit(**_NJIT_PARALLEL)
-def csr_fill_rows_parallel(grouped_words, offsets, indptr, row_bounds, n_passes, tallies,
-                           row_words, spares, indices, data):
+def csr_fill_rows_parallel(grouped_words, offsets, row_bounds, n_passes, tallies, row_words, spares,
+                           row_nnz, chunk_end, indices, data):
     """``csr_fill_rows`` over row chunks in parallel, one scratch row per chunk.
 
-    grouped_words, offsets, indptr, n_passes : IN, as in ``csr_fill_rows``
+    Chunk c covers rows ``[row_bounds[c], row_bounds[c + 1])`` and writes its
+    entries from ``offsets[row_bounds[c]]`` on; the caller then closes the
+    gaps with ``move_left``.
+
+    grouped_words, offsets, n_passes : IN, as in ``csr_fill_rows``
     row_bounds : IN int64 (n_chunks + 1,)
     tallies : IN/OUT scratch int (n_chunks, n_words), zero on entry and exit
     row_words, spares : OUT scratch int (n_chunks, n_words + 1)
-    indices : OUT int32/int64 (nnz,)
-    data : OUT int64 (nnz,)
+    row_nnz : OUT int64 (n_domains,)
+    chunk_end : OUT int64 (n_chunks,), position after each chunk's last entry
+    indices, data : OUT, room for ``offsets[-1]`` entries
     """
     for c in nb.prange(row_bounds.shape[0] - 1):
-        csr_fill_rows(grouped_words, offsets, indptr, row_bounds[c], row_bounds[c + 1], n_passes,
-                      tallies[c], row_words[c], spares[c], indices, data)
+        lo = row_bounds[c]
+        chunk_end[c] = csr_fill_rows(grouped_words, offsets, lo, row_bounds[c + 1], offsets[lo],
+                                     n_passes, tallies[c], row_words[c], spares[c], row_nnz,
+                                     indices, data)
+
+
+@nb.njit(**_NJIT)
+def move_left(values, src, dst, n):
+    """values[dst:dst + n] = values[src:src + n] for dst <= src, in place.
+
+    values : IN/OUT 1-d array
+    src, dst, n : IN int
+    """
+    for i in range(n):
+        values[dst + i] = values[src + i]
