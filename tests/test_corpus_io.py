@@ -208,3 +208,25 @@ def test_text_mode_files_are_refused(tmp_path):
         Corpus.read_uci(f)
     with open(tmp_path / "e.txt", "w") as f, pytest.raises(TypeError, match="binary mode"):
         _corpus().write_mm(f)
+
+
+def test_uci_reading_memory_follows_nnz_not_file_size(tmp_path, monkeypatch):
+    """A 10 MB file of 50,000 padded lines is read with a few MB: blocks, not the whole file."""
+    import tracemalloc
+
+    monkeypatch.setattr(cio, "_BLOCK_BYTES", 1 << 19)
+    n_docs, n_words, nnz = 500, 100, 50_000
+    rng = np.random.default_rng(0)
+    flat = np.sort(rng.choice(n_docs * n_words, nnz, replace=False))
+    lines = [f"{f // n_words + 1} {f % n_words + 1} {c}".ljust(199) for f, c in
+             zip(flat.tolist(), rng.integers(1, 9, nnz).tolist())]
+    path = tmp_path / "docword.padded.txt"
+    path.write_text(f"{n_docs}\n{n_words}\n{nnz}\n" + "\n".join(lines) + "\n")
+    assert path.stat().st_size > 10_000_000
+    Corpus.read_uci(io.BytesIO(b"1\n1\n1\n1 1 1\n"))  # load the numba kernels outside the measure
+    tracemalloc.start()
+    corpus = Corpus.read_uci(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert corpus.counts.nnz == nnz
+    assert peak < 4 * 2**20  # 16 bytes per entry (0.8 MB) + two blocks of 0.5 MB + slack
