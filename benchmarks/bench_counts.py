@@ -128,13 +128,16 @@ def run(regime, n_tokens, repeats):
     n_tokens = words.shape[0]
     # compile / load the cached kernels outside the timings
     Corpus.from_tokens(words[:200_000], domains[:200_000], n_words=n_words, n_domains=n_domains)
-    Corpus.from_tokens(words[:200_000], domains[:200_000], n_words=n_words, n_domains=n_domains, parallel=True)
+    Corpus.from_tokens(words[:200_000], domains[:200_000], n_words=n_words, n_domains=n_domains,
+                       parallel=True)
 
     methods = {
         "stream": lambda: int(words.sum()) + int(domains.sum()),
-        "from_tokens": lambda: Corpus.from_tokens(words, domains, n_words=n_words, n_domains=n_domains),
+        "from_tokens": lambda: Corpus.from_tokens(words, domains, n_words=n_words,
+                                                  n_domains=n_domains),
         "from_tokens(parallel=True)": lambda: Corpus.from_tokens(words, domains, n_words=n_words,
-                                                                 n_domains=n_domains, parallel=True),
+                                                                 n_domains=n_domains,
+                                                                 parallel=True),
         "scipy coo->csr": lambda: scipy_counts(words, domains, n_words, n_domains),
     }
     best = {name: np.inf for name in methods}
@@ -174,7 +177,9 @@ def report(r):
 
     def mib(table, name):
         value = table.get(name)
-        return "0" if name == "stream" else ("n/a" if value is None else f"{value / 2**20:,.0f} MiB")
+        if name == "stream":
+            return "0"
+        return "n/a" if value is None else f"{value / 2**20:,.0f} MiB"
 
     for name, t in best.items():
         speedup = "-" if name == "stream" else f"{scipy_time / t:.1f}x"
@@ -194,12 +199,14 @@ def main(argv=None):
     import scipy
 
     if not args.no_header:
-        print(f"numba threads: {numba.get_num_threads()}, numpy {np.__version__}, scipy {scipy.__version__}, "
-              f"numba {numba.__version__}, best of {args.repeats}\n", flush=True)
+        print(f"numba threads: {numba.get_num_threads()}, numpy {np.__version__}, "
+              f"scipy {scipy.__version__}, numba {numba.__version__}, best of {args.repeats}\n",
+              flush=True)
     if args.regime == "all":  # one fresh process per regime: no heap left over from the last
         for regime in REGIMES:
-            subprocess.run([sys.executable, __file__, "--regime", regime, "--tokens", str(args.tokens),
-                            "--repeats", str(args.repeats), "--no-header"], check=True)
+            subprocess.run([sys.executable, __file__, "--regime", regime,
+                            "--tokens", str(args.tokens), "--repeats", str(args.repeats),
+                            "--no-header"], check=True)
         return
     print(report(run(args.regime, args.tokens, args.repeats)), "\n", flush=True)
 

@@ -44,10 +44,12 @@ def make_example(outdir):
         f.write("\n".join(lines) + "\n")
     with open(os.path.join(outdir, "vocab.example.txt"), "w", newline="\n") as f:
         f.write("".join(f"x{j:02d}\n" for j in range(N_WORDS)))
-    np.savetxt(os.path.join(outdir, "topic_word.example.csv"), topic_word, fmt="%.17g", delimiter=",",
-               header="p(x|y): one row per latent label y, one column per word x00..x23", comments="# ")
-    np.savetxt(os.path.join(outdir, "domain_topic.example.csv"), domain_topic, fmt="%.17g", delimiter=",",
-               header="p_d(y): one row per domain d, one column per latent label y", comments="# ")
+    np.savetxt(os.path.join(outdir, "topic_word.example.csv"), topic_word, fmt="%.17g",
+               delimiter=",", comments="# ",
+               header="p(x|y): one row per latent label y, one column per word x00..x23")
+    np.savetxt(os.path.join(outdir, "domain_topic.example.csv"), domain_topic, fmt="%.17g",
+               delimiter=",", comments="# ",
+               header="p_d(y): one row per domain d, one column per latent label y")
 
 
 if __name__ == "__main__":

@@ -79,7 +79,8 @@ def count_tokens(words, domains, n_words, n_domains, parallel=False):
                 grouped_words, offsets, bounds, n_passes,
                 np.zeros((n_chunks, n_words), dtype=count_dtype),
                 np.empty((n_chunks, n_words + 1), dtype=index_dtype),
-                np.empty((n_chunks, n_words + 1), dtype=index_dtype), row_nnz, chunk_end, indices, data)
+                np.empty((n_chunks, n_words + 1), dtype=index_dtype), row_nnz, chunk_end, indices,
+                data)
             nnz = int(chunk_end[0])
             for c in range(1, n_chunks):  # close the gaps between chunks
                 start = int(offsets[bounds[c]])
@@ -91,7 +92,8 @@ def count_tokens(words, domains, n_words, n_domains, parallel=False):
             nnz = _ck.csr_fill_rows(grouped_words, offsets, 0, n_domains, 0, n_passes,
                                     np.zeros(n_words, dtype=count_dtype),
                                     np.empty(n_words + 1, dtype=index_dtype),
-                                    np.empty(n_words + 1, dtype=index_dtype), row_nnz, indices, data)
+                                    np.empty(n_words + 1, dtype=index_dtype), row_nnz, indices,
+                                    data)
         _cumulate(row_nnz, indptr)
         indices = _shrink(indices, nnz)
         data = _shrink(data, nnz)
@@ -181,7 +183,8 @@ class GensimBow:
             yield list(zip(indices[a:b].tolist(), data[a:b].tolist()))
 
     def __repr__(self):
-        return f"GensimBow(num_docs={self.num_docs}, num_terms={self.num_terms}, num_nnz={self.num_nnz})"
+        return (f"GensimBow(num_docs={self.num_docs}, num_terms={self.num_terms}, "
+                f"num_nnz={self.num_nnz})")
 
 
 def _bad_pair(doc, i, exc):
@@ -195,7 +198,8 @@ def _bad_pair(doc, i, exc):
         if not ok:
             return TypeError(f"bow_iterable: document {i}, entry {j} is {entry!r}, "
                              f"not a (word_id, count) pair of numbers")
-    return TypeError(f"bow_iterable: document {i} could not be read as (word_id, count) pairs: {exc}")
+    return TypeError(f"bow_iterable: document {i} could not be read as (word_id, count) pairs: "
+                     f"{exc}")
 
 
 def bow_to_csr(bow_iterable, n_words=None):
@@ -259,7 +263,8 @@ def bow_to_csr(bow_iterable, n_words=None):
         raise ValueError(f"bow_iterable: {where(k)} has word id {int(ids[k])}, out of range: "
                          f"it must be < n_words = {n_words}")
     index_dtype = np.int32 if n_words < 2**31 - 1 else np.int64
-    mat = sp.csr_matrix((counts.astype(np.int64), ids.astype(index_dtype), indptr), shape=(n_docs, n_words))
+    mat = sp.csr_matrix((counts.astype(np.int64), ids.astype(index_dtype), indptr),
+                        shape=(n_docs, n_words))
     del flat, ids, counts
     mat.sum_duplicates()
     mat.eliminate_zeros()
@@ -292,14 +297,16 @@ def texts_to_tokens(token_lists, vocabulary=None):
     tokens outside it are dropped.
     """
     if isinstance(token_lists, (str, bytes)) or not hasattr(token_lists, "__iter__"):
-        raise TypeError(f"token_lists must be an iterable of token lists, got {type(token_lists).__name__}")
+        raise TypeError(f"token_lists must be an iterable of token lists, "
+                        f"got {type(token_lists).__name__}")
     fixed = vocabulary is not None
     index = {w: i for i, w in enumerate(vocabulary)} if fixed else {}
     word_ids = array("q")
     lengths = array("q")
     for i, doc in enumerate(token_lists):
         if isinstance(doc, (str, bytes)):
-            raise TypeError(f"token_lists[{i}] is a string; pass a list of tokens (e.g. text.split())")
+            raise TypeError(f"token_lists[{i}] is a string; "
+                            f"pass a list of tokens (e.g. text.split())")
         if not hasattr(doc, "__iter__"):
             raise TypeError(f"token_lists[{i}] is a {type(doc).__name__}, not a list of tokens")
         before = len(word_ids)

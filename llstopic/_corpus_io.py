@@ -42,7 +42,8 @@ def _check_source(source, name):
     if isinstance(source, (str, os.PathLike)):
         return
     if not (hasattr(source, "read") or hasattr(source, "write")):
-        raise TypeError(f"{name} must be a path or a binary file object, got {type(source).__name__}")
+        raise TypeError(f"{name} must be a path or a binary file object, "
+                        f"got {type(source).__name__}")
 
 
 @contextlib.contextmanager
@@ -93,7 +94,8 @@ def _read_int_line(f, fname, line_no, what):
     if not raw:
         raise ValueError(f"{fname}, line {line_no}: file ends before the header line giving {what}")
     if not text.isdigit():
-        raise ValueError(f"{fname}, line {line_no}: expected {what} (a non-negative integer), got {text[:80]!r}")
+        raise ValueError(f"{fname}, line {line_no}: expected {what} (a non-negative integer), "
+                         f"got {text[:80]!r}")
     return int(text)
 
 
@@ -129,7 +131,8 @@ def _read_triplets(f, fname, first_line, n_fields, comment, n_rows, n_cols, capa
             cut = data.rfind(b"\n")
             if cut < 0:
                 if len(data) > _MAX_LINE_BYTES:
-                    raise ValueError(f"{fname}, line {line_no}: line longer than {_MAX_LINE_BYTES} bytes")
+                    raise ValueError(f"{fname}, line {line_no}: line longer than "
+                                     f"{_MAX_LINE_BYTES} bytes")
                 carry = data
                 continue
             chunk, carry = data[: cut + 1], data[cut + 1:]
@@ -139,7 +142,8 @@ def _read_triplets(f, fname, first_line, n_fields, comment, n_rows, n_cols, capa
             if status[_tk.ERROR] != _tk.OK:
                 start = int(status[_tk.ERROR_OFFSET])
                 end = chunk.find(b"\n", start)
-                text = chunk[start: end if end >= 0 else len(chunk)].decode("utf-8", "replace").strip()
+                raw_line = chunk[start: end if end >= 0 else len(chunk)]
+                text = raw_line.decode("utf-8", "replace").strip()
                 reason = _REASONS[int(status[_tk.ERROR])].format(
                     field=field_names[min(int(status[_tk.ERROR_FIELD]), 2)], n_fields=n_fields,
                     fields=" ".join(field_names[:n_fields]), n_rows=n_rows, n_cols=n_cols,
@@ -151,7 +155,8 @@ def _read_triplets(f, fname, first_line, n_fields, comment, n_rows, n_cols, capa
             break
     found = int(status[_tk.N_ENTRIES])
     if found != capacity:
-        raise ValueError(f"{fname}: the header declares {capacity} entries but the file holds {found}")
+        raise ValueError(f"{fname}: the header declares {capacity} entries "
+                         f"but the file holds {found}")
     return rows, cols, values
 
 
@@ -195,7 +200,8 @@ def read_vocab(vocab, n_words, name="vocab"):
         words.pop()
     words = [w[:-1] if w.endswith("\r") else w for w in words]
     if len(words) != n_words:
-        raise ValueError(f"{name} {fname!r} has {len(words)} words but the corpus has n_words = {n_words}")
+        raise ValueError(f"{name} {fname!r} has {len(words)} words "
+                         f"but the corpus has n_words = {n_words}")
     return words
 
 
@@ -204,7 +210,8 @@ def write_vocab(vocabulary, vocab, name="vocab"):
         raise ValueError(f"{name} was given but this corpus has no vocabulary to write")
     for i, w in enumerate(vocabulary):
         if "\n" in w or "\r" in w:
-            raise ValueError(f"vocabulary[{i}] = {w!r} contains a line break; it cannot be written one per line")
+            raise ValueError(f"vocabulary[{i}] = {w!r} contains a line break; "
+                             f"it cannot be written one per line")
     with _open_write(vocab, name) as f:
         f.write(("\n".join(vocabulary) + "\n").encode("utf-8"))
 
@@ -267,7 +274,8 @@ def read_mm(path):
         layout, field, symmetry = tokens[2:]
         if field == "complex":
             raise TypeError(f"{fname}: holds complex values; counts must be integers")
-        native = layout == "coordinate" and symmetry == "general" and field in ("integer", "real", "pattern")
+        native = (layout == "coordinate" and symmetry == "general"
+                  and field in ("integer", "real", "pattern"))
         if native:
             line_no = 2
             while True:
@@ -280,15 +288,15 @@ def read_mm(path):
                 line_no += 1
             size = text.split()
             if len(size) != 3 or not all(s.isdigit() for s in size):
-                raise ValueError(f"{fname}, line {line_no}: expected the size line 'rows columns entries', "
-                                 f"got {text[:80]!r}")
+                raise ValueError(f"{fname}, line {line_no}: expected the size line "
+                                 f"'rows columns entries', got {text[:80]!r}")
             n_rows, n_cols, nnz = (int(s) for s in size)
             if n_rows < 1 or n_cols < 1:
-                raise ValueError(f"{fname}, line {line_no}: the matrix must have at least one row and "
-                                 f"one column, got {n_rows} x {n_cols}")
+                raise ValueError(f"{fname}, line {line_no}: the matrix must have at least one "
+                                 f"row and one column, got {n_rows} x {n_cols}")
             n_fields = 2 if field == "pattern" else 3
-            rows, cols, values = _read_triplets(f, fname, line_no + 1, n_fields, ord("%"), n_rows, n_cols,
-                                                nnz, _MM_FIELDS)
+            rows, cols, values = _read_triplets(f, fname, line_no + 1, n_fields, ord("%"), n_rows,
+                                                n_cols, nnz, _MM_FIELDS)
     if not native:
         import scipy.io
 
@@ -297,7 +305,8 @@ def read_mm(path):
         try:
             matrix = scipy.io.mmread(path)
         except Exception as exc:  # scipy's own parse errors
-            raise ValueError(f"{fname}: could not read Matrix Market {layout}/{field}/{symmetry} data: {exc}") from None
+            raise ValueError(f"{fname}: could not read Matrix Market {layout}/{field}/{symmetry} "
+                             f"data: {exc}") from None
         return check_count_matrix(matrix, fname, require_tokens=True)
     mat = _triplets_to_csr(rows, cols, values, (n_rows, n_cols))
     _require_tokens(mat, fname)

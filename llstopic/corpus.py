@@ -70,7 +70,8 @@ class Corpus:
     def __init__(self, counts, vocabulary=None, domain_names=None):
         self._counts = check_count_matrix(counts, "counts", require_tokens=False)
         self._vocabulary = _check_names(vocabulary, self._counts.shape[1], "vocabulary", "n_words")
-        self._domain_names = _check_names(domain_names, self._counts.shape[0], "domain_names", "n_domains")
+        self._domain_names = _check_names(domain_names, self._counts.shape[0], "domain_names",
+                                          "n_domains")
         self._kept_words = None
 
     @classmethod
@@ -225,7 +226,8 @@ class Corpus:
         domains = check_id_array(domains, "domains", upper=n_domains, upper_name="n_domains")
         if words.shape[0] != domains.shape[0]:
             raise ValueError(
-                f"words and domains must have the same length, got {words.shape[0]} and {domains.shape[0]}"
+                f"words and domains must have the same length, "
+                f"got {words.shape[0]} and {domains.shape[0]}"
             )
         if words.shape[0] == 0:
             raise ValueError("words is empty: at least one token is required")
@@ -271,8 +273,9 @@ class Corpus:
             vocabulary = _check_names(vocabulary, len(vocabulary), "vocabulary", "its length")
         words, lengths, vocabulary = _build.texts_to_tokens(token_lists, vocabulary)
         domains = np.repeat(np.arange(lengths.shape[0], dtype=np.int64), lengths)
-        corpus = cls.from_tokens(words, domains, n_words=len(vocabulary), n_domains=lengths.shape[0],
-                                 vocabulary=vocabulary, domain_names=domain_names)
+        corpus = cls.from_tokens(words, domains, n_words=len(vocabulary),
+                                 n_domains=lengths.shape[0], vocabulary=vocabulary,
+                                 domain_names=domain_names)
         if (min_count, min_domains, max_domain_fraction, keep_n) != (1, 1, 1.0, None):
             corpus = corpus.filter_words(min_count=min_count, min_domains=min_domains,
                                          max_domain_fraction=max_domain_fraction, keep_n=keep_n)
@@ -303,8 +306,9 @@ class Corpus:
         vocabulary = _build.vocabulary_list(vocabulary)
         if n_words is None and vocabulary is not None and not isinstance(vocabulary, (str, bytes)):
             n_words = len(vocabulary)
-        if n_words is None and isinstance(getattr(bow_iterable, "num_terms", None), (int, np.integer)):
-            n_words = int(bow_iterable.num_terms)
+        num_terms = getattr(bow_iterable, "num_terms", None)
+        if n_words is None and isinstance(num_terms, (int, np.integer)):
+            n_words = int(num_terms)
         n_words = check_positive_int(n_words, "n_words", allow_none=True)
         counts = _build.bow_to_csr(bow_iterable, n_words)
         return cls._checked(counts, vocabulary, domain_names)
@@ -428,8 +432,10 @@ class Corpus:
         min_domains = check_positive_int(min_domains, "min_domains", minimum=0)
         keep_n = check_positive_int(keep_n, "keep_n", allow_none=True)
         fraction = max_domain_fraction
-        if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.integer, np.floating)):
-            raise TypeError(f"max_domain_fraction must be a number, got {type(fraction).__name__}: {fraction!r}")
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.integer,
+                                                                    np.floating)):
+            raise TypeError(f"max_domain_fraction must be a number, "
+                            f"got {type(fraction).__name__}: {fraction!r}")
         if not 0.0 < float(fraction) <= 1.0:
             raise ValueError(f"max_domain_fraction must be in (0, 1], got {fraction!r}")
         counts = self._counts
@@ -452,7 +458,8 @@ class Corpus:
         cumulative = np.concatenate(([0], np.cumsum(stays)))
         indptr = cumulative[counts.indptr]
         indices = remapped[stays].astype(counts.indices.dtype)
-        mat = sp.csr_matrix((counts.data[stays], indices, indptr), shape=(self.n_domains, kept.size))
+        mat = sp.csr_matrix((counts.data[stays], indices, indptr),
+                            shape=(self.n_domains, kept.size))
         mat.has_sorted_indices = True
         mat.has_canonical_format = True
         vocabulary = None if self._vocabulary is None else [self._vocabulary[j] for j in kept]

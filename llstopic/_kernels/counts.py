@@ -4,12 +4,12 @@ Conventions (as in scikit-learn's ``_k_means_lloyd.pyx``): plain arrays in,
 caller-allocated arrays out; every argument is marked IN or OUT.  Callers must
 validate ids first: these kernels do not bounds-check.
 
-Two strategies, chosen by the caller (``llstopic.corpus._count_tokens``):
+Two strategies, chosen by the caller (``llstopic._corpus_build.count_tokens``):
 
 * Dense: ``dense_counts`` into a small (n_words, n_domains) scratch array,
-  then ``dense_to_csr_nnz`` + ``dense_to_csr_fill`` on its transpose.  One streaming pass over
-  the tokens.  Used when the scratch array is small next to the token stream
-  (the LLS regime: few, long domains).
+  then ``dense_to_csr_nnz`` + ``dense_to_csr_fill`` on its transpose.  One
+  streaming pass over the tokens.  Used when the scratch array is small next
+  to the token stream (the LLS regime: few, long domains).
 * Sparse: ``domain_offsets`` (which also reports whether the tokens are
   already grouped by domain), ``scatter_by_domain`` only when they are not,
   then ``csr_fill_rows``: one pass with a sparse accumulator per domain whose
