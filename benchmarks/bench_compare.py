@@ -94,6 +94,19 @@ def lda_to_convergence(problem, oracle):
     return trace, trace[-1]
 
 
+def diagnose_anchor(problem, oracle):
+    """Did anchor find the planted anchors?  And with a stricter candidate threshold?"""
+    planted = set(problem.anchors.ravel().tolist())
+    for params in ({}, {"min_count": 2000}):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = llstopic.make_factorizer("anchor", problem.n_topics, random_state=0, **params).fit(problem.corpus)
+        error = topic_word_error(problem.topic_word, model.topic_word_)
+        found = len(planted & set(model.anchors_.tolist()))
+        print(f"    anchor {params or 'defaults'}: min_count_ {model.min_count_}, {model.n_candidates_} candidates, "
+              f"{found} of {len(planted)} planted anchors found, error {error / oracle:.2f}x oracle")
+
+
 def verdict_line(name, ok, text):
     print(f"  [{'MET ' if ok else 'MISS'}] {name}: {text}")
     return ok
@@ -116,6 +129,9 @@ def main():
             print(f"    {row['method']:>6}: error {row['topic_word_error']:.4f} "
                   f"({row['topic_word_error_ratio']:.2f}x oracle {oracle:.4f}), fit {row['fit_time_s']:.2f} s "
                   f"(warm-up {row['warmup_time_s']:.1f} s), peak {row['peak_memory_mb']:.0f} MiB", flush=True)
+            if row.get("fit_phases_s"):
+                print("            phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in row["fit_phases_s"].items()))
+        diagnose_anchor(problem, oracle)
         trace, lda = lda_to_convergence(problem, oracle)
         print(f"    lda converged at {lda['passes']} passes (doubling improved the error by less than "
               f"{IMPROVEMENT:.0%}, or the largest tried)")

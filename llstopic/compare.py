@@ -340,6 +340,9 @@ def _run(task, spec, bar, warmup):
                 row = {"problem": task["name"], "method": method, "seed": seed,
                        "params": _report.format_params(params)}
                 row.update(task["evaluate"](model))
+            phases = getattr(model, "fit_timings_", None)   # a method's own breakdown, if it has one
+            if isinstance(phases, dict):
+                row["fit_phases_s"] = dict(phases)
             row.update({"fit_time_s": fit_s, "warmup_time_s": warm_s, "peak_memory_mb": peak_mb,
                         "warnings": list(dict.fromkeys(f"{w.category.__name__}: {w.message}"
                                                        for w in caught))})
