@@ -1,7 +1,7 @@
 """The README example of a user factorizer runs exactly as printed.
 
-The code is read from ``docs_snippets/user_factorizer.md`` (pasted into the
-README), so the documented example cannot rot: if it stops working, this
+The code is read from the "Bring your own factorizer" section of README.md,
+so the documented example cannot rot: if it stops working, this
 fails.  The conformance suite (``test_factorizer_conformance.py``) also runs
 the registered example through every interface test.
 """
@@ -18,14 +18,18 @@ import pytest
 import llstopic
 from llstopic.factorizers import _base
 
-SNIPPET = Path(__file__).resolve().parents[1] / "docs_snippets" / "user_factorizer.md"
+README = Path(__file__).resolve().parents[1] / "README.md"
+SECTION = "## Bring your own factorizer"
 NAME = "sklearn-lda"
 
 
 def snippet_code():
-    """The one ```python block of the snippet file."""
-    blocks = re.findall(r"```python\n(.*?)```", SNIPPET.read_text(encoding="utf-8"), flags=re.S)
-    assert len(blocks) == 1, f"{SNIPPET} must hold exactly one python block, found {len(blocks)}"
+    """The one ```python block of the README's user-factorizer section."""
+    text = README.read_text(encoding="utf-8")
+    assert SECTION in text, f"{README} has no section {SECTION!r}"
+    section = text.split(SECTION, 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 1, f"{SECTION!r} must hold exactly one python block, found {len(blocks)}"
     return blocks[0]
 
 
@@ -39,7 +43,7 @@ def run_snippet():
     namespace = {"__name__": "llstopic_readme_example"}
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        exec(compile(snippet_code(), str(SNIPPET), "exec"), namespace)
+        exec(compile(snippet_code(), str(README), "exec"), namespace)
     return namespace, printed.getvalue()
 
 
