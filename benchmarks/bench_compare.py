@@ -107,6 +107,24 @@ def diagnose_anchor(problem, oracle):
               f"{found} of {len(planted)} planted anchors found, error {error / oracle:.2f}x oracle")
 
 
+def tracing_cost(problem, passes):
+    """Why fits are not timed under tracemalloc: the same LDA fit with and without tracing."""
+    import tracemalloc
+
+    times = []
+    for traced in (False, True):
+        model = llstopic.make_factorizer("lda", problem.n_topics, passes=passes, n_init=1, random_state=0)
+        if traced:
+            tracemalloc.start()
+        start = time.perf_counter()
+        model.fit(problem.corpus)
+        times.append(time.perf_counter() - start)
+        if traced:
+            tracemalloc.stop()
+    print(f"    LDA ({passes} passes) untraced {times[0]:.2f} s, under tracemalloc {times[1]:.2f} s "
+          f"({times[1] / times[0]:.1f}x)")
+
+
 def verdict_line(name, ok, text):
     print(f"  [{'MET ' if ok else 'MISS'}] {name}: {text}")
     return ok
@@ -144,6 +162,8 @@ def main():
                          if "lda" in traced_methods else None, warmup=False)
         print("    tracemalloc peak (separate traced fits): "
               + ", ".join(f"{r['method']} {r['peak_memory_mb']:.1f} MiB" for r in traced))
+        if name == "LLS":
+            tracing_cost(problem, lda["passes"])
 
     print("\n== targets")
     met = []
