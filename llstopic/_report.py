@@ -300,11 +300,14 @@ def _truth_sentences(rows, info, winners):
         best = ranked[0]
         winners[info["name"]] = best["method"]
         others = ", ".join(f"{s['method']} {s['topic_word_error_ratio']:.1f}x" for s in ranked[1:])
-        out.append(f"In the {info['name']} ({info['n_domains']:,} domains of "
-                   f"{info['tokens_per_domain']:,.0f} tokens), {best['method']} comes closest to the "
-                   f"oracle: its topic-word error is {best['topic_word_error_ratio']:.2f}x the "
-                   f"oracle's {info['oracle']['topic_word_error']:.3f}"
-                   + (f" ({others})." if others else "."))
+        where = (f"In the {info['name']} ({info['n_domains']:,} domains of "
+                 f"{info['tokens_per_domain']:,.0f} tokens), ")
+        ratio = (f"topic-word error is {best['topic_word_error_ratio']:.2f}x the oracle's "
+                 f"{info['oracle']['topic_word_error']:.3f}")
+        if others:
+            out.append(f"{where}{best['method']} comes closest to the oracle: its {ratio} ({others}).")
+        else:
+            out.append(f"{where}{best['method']}'s {ratio}.")
     acc = [s for s in rows if _is_number(s.get("accuracy"))]
     if acc:
         top = max(acc, key=lambda s: s["accuracy"])

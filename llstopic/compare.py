@@ -178,12 +178,13 @@ def compare(problem, methods=DEFAULT_METHODS, *, seeds=(0,), method_params=None,
         Seed of the held-out split (fixed, so every method sees the same data).
     memory : {"auto", "rss", "tracemalloc", None}
         Peak memory of each fit.  ``"rss"``: growth of the process' peak
-        resident memory during the fit (Linux; counts every allocation,
-        numba's and gensim's C code's included, and costs nothing).
+        resident memory during the fit (Linux; the C heap is trimmed first;
+        counts every allocation, numba's and gensim's C code's included,
+        plus allocator overhead, and costs nothing).
         ``"tracemalloc"``: peak of Python's allocation tracer, measured in a
-        *separate* fit because tracing slows Python-heavy back ends (gensim)
-        several-fold; it sees numpy and numba arrays but not memory that C
-        extensions allocate with plain malloc.  ``"auto"``: ``"rss"`` where
+        *separate* fit because tracing slowed gensim LDA 6x; it sees numpy
+        and numba arrays but not memory that C extensions allocate with
+        plain malloc.  ``"auto"``: ``"rss"`` where
         available, else none.
     n_top_words : int, default=10
         Top words per topic kept (Corpus) and used for coherence.

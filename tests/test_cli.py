@@ -168,3 +168,10 @@ def test_default_compare_runs_end_to_end():
     assert out.returncode == 0, out.stderr
     assert "LLS regime" in out.stdout and "topic-model regime" in out.stdout
     assert "comes closest to the oracle" in out.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("data, needle", [("lee", "u_mass"), ("digits", "DDFA")])
+def test_builtin_data_sets(capsys, data, needle):
+    assert main(["compare", "--data", data, "--methods", "anchor,nmf", "--quiet"]) == 0
+    assert needle in capsys.readouterr().out
