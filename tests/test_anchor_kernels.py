@@ -116,24 +116,24 @@ def _solver_problem(seed, n_anchors=5, n_dims=30, outside=0.3):
     return row, anchors
 
 
-def _kl(rows, anchors, parallel=False, max_iter=5000, tol=1e-13):
+def _kl(rows, anchors, parallel=False, max_iter=5000, tol=1e-13, newton=True):
     rows = sp.csr_matrix(np.atleast_2d(rows))
     n, k = rows.shape[0], anchors.shape[0]
     out = np.full((n, k), -1.0)
     loss, gap, n_iter = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
     kernel = recovery.kl_recover_parallel if parallel else recovery.kl_recover
-    kernel(*_csr64(rows), np.ascontiguousarray(anchors), out, loss, gap, n_iter, max_iter, tol)
+    kernel(*_csr64(rows), np.ascontiguousarray(anchors), out, loss, gap, n_iter, max_iter, tol, newton)
     return out, loss, gap, n_iter
 
 
-def _l2(rows, anchors, parallel=False, max_iter=5000, tol=1e-13):
+def _l2(rows, anchors, parallel=False, max_iter=5000, tol=1e-13, newton=True):
     rows = np.atleast_2d(rows)
     n, k = rows.shape[0], anchors.shape[0]
     out = np.full((n, k), -1.0)
     loss, gap, n_iter = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
     kernel = recovery.l2_recover_parallel if parallel else recovery.l2_recover
     kernel(anchors @ anchors.T, np.ascontiguousarray(rows @ anchors.T), np.einsum("ij,ij->i", rows, rows),
-           out, loss, gap, n_iter, max_iter, tol)
+           out, loss, gap, n_iter, max_iter, tol, newton)
     return out, loss, gap, n_iter
 
 
@@ -166,6 +166,21 @@ def test_l2_solver_agrees_with_slsqp(seed):
     np.testing.assert_allclose(got[0], want, atol=2e-5)
     assert loss[0] == pytest.approx(np.sum((row - got[0] @ anchors) ** 2), rel=1e-9)
     assert (got >= 0).all() and got.sum() == pytest.approx(1.0, abs=1e-14)
+
+
+@pytest.mark.parametrize("loss_name", ["kl", "l2"])
+def test_plain_eg_mode_follows_the_twin_step_by_step(loss_name):
+    # with the Newton steps off the kernel is the twin's algorithm: after a few iterations
+    # (before either reaches its floating-point floor) both hold the same point
+    for seed in range(3):
+        row, anchors = _solver_problem(seed)
+        if loss_name == "kl":
+            got = _kl(row, anchors, max_iter=6, tol=0.0, newton=False)[0][0]
+            want, _ = ref.kl_simplex(row, anchors, max_iter=6, tol=0.0)
+        else:
+            got = _l2(row, anchors, max_iter=6, tol=0.0, newton=False)[0][0]
+            want, _ = ref.l2_simplex(row, anchors, max_iter=6, tol=0.0)
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-13)
 
 
 @pytest.mark.parametrize("loss_name", ["kl", "l2"])

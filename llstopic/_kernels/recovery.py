@@ -18,7 +18,7 @@ _NJIT = dict(cache=True, nogil=True)
 
 @nb.njit(**_NJIT)
 def _kl_row(r, indptr, indices, data, anchor_rows, anchor_mass, topic_given_word, loss, gap, n_iter,
-            max_iter, tol):
+            max_iter, tol, newton):
     k = anchor_rows.shape[0]
     start = indptr[r]
     end = indptr[r + 1]
@@ -35,6 +35,7 @@ def _kl_row(r, indptr, indices, data, anchor_rows, anchor_mass, topic_given_word
         return
     vals = np.empty(s)
     sub = np.empty((k, s))
+    sub_t = np.empty((s, k))
     j = 0
     for q in range(start, end):
         if data[q] > 0.0 and anchor_mass[indices[q]] > 0.0:
@@ -42,8 +43,9 @@ def _kl_row(r, indptr, indices, data, anchor_rows, anchor_mass, topic_given_word
             col = indices[q]
             for i in range(k):
                 sub[i, j] = anchor_rows[i, col]
+                sub_t[j, i] = anchor_rows[i, col]
             j += 1
-    it, g, f = kl_simplex(vals, sub, topic_given_word[r], max_iter, tol)
+    it, g, f = kl_simplex(vals, sub, sub_t, topic_given_word[r], max_iter, tol, newton)
     n_iter[r] = it
     gap[r] = g
     loss[r] = f
@@ -59,7 +61,7 @@ def _column_mass(anchor_rows):
 
 
 @nb.njit(**_NJIT)
-def kl_recover(indptr, indices, data, anchor_rows, topic_given_word, loss, gap, n_iter, max_iter, tol):
+def kl_recover(indptr, indices, data, anchor_rows, topic_given_word, loss, gap, n_iter, max_iter, tol, newton):
     """KL recovery of every row of a CSR matrix of word rows (serial).
 
     indptr, indices, data : IN int64/int64/float64 CSR arrays (n_rows, n_dims)
@@ -70,38 +72,39 @@ def kl_recover(indptr, indices, data, anchor_rows, topic_given_word, loss, gap, 
     loss, gap : OUT float64 (n_rows,), KL and duality gap at the solution
     n_iter : OUT int64 (n_rows,)
     max_iter : IN int, tol : IN float (absolute duality-gap threshold)
+    newton : IN bool, active-set Newton steps on (the default solver) or off (plain EG)
     """
     mass = _column_mass(anchor_rows)
     for r in range(indptr.shape[0] - 1):
         _kl_row(r, indptr, indices, data, anchor_rows, mass, topic_given_word, loss, gap, n_iter,
-                max_iter, tol)
+                max_iter, tol, newton)
 
 
 @nb.njit(parallel=True, **_NJIT)
 def kl_recover_parallel(indptr, indices, data, anchor_rows, topic_given_word, loss, gap, n_iter,
-                        max_iter, tol):
+                        max_iter, tol, newton):
     """``kl_recover`` in parallel over rows (``prange``); same arguments."""
     mass = _column_mass(anchor_rows)
     for r in nb.prange(indptr.shape[0] - 1):
         _kl_row(r, indptr, indices, data, anchor_rows, mass, topic_given_word, loss, gap, n_iter,
-                max_iter, tol)
+                max_iter, tol, newton)
 
 
 @nb.njit(**_NJIT)
-def _l2_row(r, gram, cross, sqnorm, topic_given_word, loss, gap, n_iter, max_iter, tol):
+def _l2_row(r, gram, cross, sqnorm, topic_given_word, loss, gap, n_iter, max_iter, tol, newton):
     if sqnorm[r] <= 0.0:
         n_iter[r] = 0
         gap[r] = 0.0
         loss[r] = 0.0
         return
-    it, g, f = l2_simplex(gram, cross[r], sqnorm[r], topic_given_word[r], max_iter, tol)
+    it, g, f = l2_simplex(gram, cross[r], sqnorm[r], topic_given_word[r], max_iter, tol, newton)
     n_iter[r] = it
     gap[r] = g
     loss[r] = f
 
 
 @nb.njit(**_NJIT)
-def l2_recover(gram, cross, sqnorm, topic_given_word, loss, gap, n_iter, max_iter, tol):
+def l2_recover(gram, cross, sqnorm, topic_given_word, loss, gap, n_iter, max_iter, tol, newton):
     """Squared-L2 recovery of every word row from the shared Gram matrix (serial).
 
     gram : IN float64 (n_anchors, n_anchors), anchor rows times their transpose
@@ -112,13 +115,14 @@ def l2_recover(gram, cross, sqnorm, topic_given_word, loss, gap, n_iter, max_ite
     loss, gap : OUT float64 (n_rows,), squared residual and duality gap
     n_iter : OUT int64 (n_rows,)
     max_iter : IN int, tol : IN float (duality gap relative to ``sqnorm``)
+    newton : IN bool, active-set Newton steps on (the default solver) or off (plain EG)
     """
     for r in range(cross.shape[0]):
-        _l2_row(r, gram, cross, sqnorm, topic_given_word, loss, gap, n_iter, max_iter, tol)
+        _l2_row(r, gram, cross, sqnorm, topic_given_word, loss, gap, n_iter, max_iter, tol, newton)
 
 
 @nb.njit(parallel=True, **_NJIT)
-def l2_recover_parallel(gram, cross, sqnorm, topic_given_word, loss, gap, n_iter, max_iter, tol):
+def l2_recover_parallel(gram, cross, sqnorm, topic_given_word, loss, gap, n_iter, max_iter, tol, newton):
     """``l2_recover`` in parallel over rows (``prange``); same arguments."""
     for r in nb.prange(cross.shape[0]):
-        _l2_row(r, gram, cross, sqnorm, topic_given_word, loss, gap, n_iter, max_iter, tol)
+        _l2_row(r, gram, cross, sqnorm, topic_given_word, loss, gap, n_iter, max_iter, tol, newton)

@@ -25,12 +25,15 @@ directions (thousands of iterations for a 1e-7 gap at k = 50).  So from
 iteration 8 on, each iteration first tries an active-set Newton step on the
 face of the coordinates that matter (those above 1e-9 of the largest, plus
 any whose gradient says they want in): the equality-constrained Newton system
-is solved by Cholesky; coordinates the step would make non-positive are
-dropped and the system solved again; dropped coordinates shrink 1000-fold
-(never to exactly zero, so that EG can revive them).  The Newton step is
-taken only if it passes the same exact Armijo test; otherwise the iteration
-is an EG step and Newton is tried again 8 iterations later.  Near the optimum
-this converges quadratically (typically 10-40 iterations per word).
+is solved by Cholesky; coordinates the step would make non-positive leave the
+face and the system is solved again -- those whose gradient says they want
+out shrink 1000-fold (never to exactly zero, so that EG can revive them),
+those that want in keep their value for this step (shrinking them would give
+a non-descent direction; see ``newton.active_set_newton``).  The Newton direction is damped
+(step 1, 1/2, ..., 1/128) until the same exact Armijo test passes; otherwise
+the iteration is an EG step and Newton is tried again 8 iterations later.
+Near the optimum this converges quadratically (typically 10-40 iterations
+per word).
 
 Entries of ``r`` that no anchor row covers cannot be explained by any ``c``
 (their KL term is infinite for every ``c``); they are left out, and the row is
@@ -43,6 +46,10 @@ The drivers that run these solvers over all words are in ``recovery.py``.
 import numba as nb
 import numpy as np
 
+from .newton import active_set_newton as _active_set_newton
+from .newton import kl_hessian as _kl_hessian
+from .newton import newton_support as _support
+
 _NJIT = dict(cache=True, nogil=True)
 
 _ARMIJO = 1e-4
@@ -51,8 +58,8 @@ _ETA_MIN = 1e-30
 #: number of EG iterations between tries after a rejected one.
 _NEWTON_START = 8
 _NEWTON_EVERY = 8
-#: A Newton step divides the coordinates it drops from the support by this.
-_DROP = 1e3
+#: Step lengths 1, 1/2, ... tried along a Newton direction before falling back to EG.
+_NEWTON_HALVINGS = 8
 
 
 @nb.njit(**_NJIT)
@@ -109,120 +116,15 @@ def _gap(c, grad):
 
 
 @nb.njit(**_NJIT)
-def _newton_direction(hess, grad, c, support, n_support, step, work):
-    """Newton step on the face of the simplex spanned by ``support``.
-
-    Coordinates off the support shrink 1000-fold; on the
-    support, ``d`` minimises ``grad . d + d^T hess d / 2`` subject to
-    ``sum(d) = 0`` overall, by a Cholesky factorisation of the support block
-    of ``hess`` (a tiny ridge keeps a semi-definite block usable).  Writes
-    ``step`` (all coordinates) and returns True when the factorisation
-    succeeds and ``c + step`` stays strictly positive on the support.
-
-    hess : IN float64 (n, n), only the support block is read
-    work : OUT scratch float64 (2, n)
-    """
-    k = c.shape[0]
-    m = n_support
-    ridge = 0.0
-    for a in range(m):
-        ridge = max(ridge, hess[support[a], support[a]])
-    ridge *= 1e-13
-    # Cholesky factor of the support block (plus ridge)
-    L = np.empty((m, m))
-    for a in range(m):
-        for b in range(a + 1):
-            s = hess[support[a], support[b]]
-            if a == b:
-                s += ridge
-            for t in range(b):
-                s -= L[a, t] * L[b, t]
-            if a == b:
-                if s <= 0.0:
-                    return False
-                L[a, a] = np.sqrt(s)
-            else:
-                L[a, b] = s / L[b, b]
-    # u = H^-1 g and w = H^-1 1, by two triangular solves each
-    for r in range(2):
-        for a in range(m):
-            s = grad[support[a]] if r == 0 else 1.0
-            for t in range(a):
-                s -= L[a, t] * work[r, t]
-            work[r, a] = s / L[a, a]
-        for a in range(m - 1, -1, -1):
-            s = work[r, a]
-            for t in range(a + 1, m):
-                s -= L[t, a] * work[r, t]
-            work[r, a] = s / L[a, a]
-    # coordinates off the support shrink by 1/_DROP (never to exactly zero, so
-    # that exponentiated gradient can still revive them); the support absorbs
-    # their mass
-    dropped = 0.0
-    for i in range(k):
-        step[i] = -c[i] * (1.0 - 1.0 / _DROP)
-    for a in range(m):
-        step[support[a]] = 0.0
-    for i in range(k):
-        dropped -= step[i]
-    su = 0.0
-    sw = 0.0
-    for a in range(m):
-        su += work[0, a]
-        sw += work[1, a]
-    if not sw > 0.0:
-        return False
-    mu = (dropped + su) / sw
-    feasible = True
-    for a in range(m):
-        d = -(work[0, a] - mu * work[1, a])
-        i = support[a]
-        step[i] = d
-        if not c[i] + d > 0.0:
-            feasible = False
-    return feasible
-
-
-@nb.njit(**_NJIT)
-def _active_set_newton(hess, grad, c, support, n_support, step, work):
-    """``_newton_direction``, dropping from the support the coordinates the
-    step would make non-positive and solving again (at most ``n_support``
-    times).  Returns True with ``step`` set, or False."""
-    m = n_support
-    while m >= 1:
-        if _newton_direction(hess, grad, c, support, m, step, work):
-            return True
-        # find the coordinates driven out of the simplex by the last solve
-        kept = 0
-        for a in range(m):
-            i = support[a]
-            if c[i] + step[i] > 0.0:
-                support[kept] = i
-                kept += 1
-        if kept == m or kept == 0:
-            return False
-        m = kept
-    return False
-
-
-@nb.njit(**_NJIT)
-def _support(c, grad, support):
-    """The face for a Newton step: coordinates above 1e-9 of the largest one,
-    plus those whose gradient is below every such coordinate's (they want in).
-    Returns their number."""
-    cmax = 0.0
-    for i in range(c.shape[0]):
-        cmax = max(cmax, c[i])
-    gbig = np.inf
-    for i in range(c.shape[0]):
-        if c[i] > 1e-9 * cmax and grad[i] < gbig:
-            gbig = grad[i]
-    m = 0
-    for i in range(c.shape[0]):
-        if c[i] > 1e-9 * cmax or grad[i] < gbig:
-            support[m] = i
-            m += 1
-    return m
+def _kl_decrease_scaled(vals, ca, dca, t):
+    """f(c + t step) - f(c) for the KL objective, from ``dca = step @ A``."""
+    delta = 0.0
+    for j in range(vals.shape[0]):
+        ratio = t * dca[j] / ca[j]
+        if ratio <= -1.0:
+            return np.inf
+        delta -= vals[j] * np.log1p(ratio)
+    return delta
 
 
 @nb.njit(**_NJIT)
@@ -246,14 +148,17 @@ def _predicted(grad, gmin, step):
 
 
 @nb.njit(**_NJIT)
-def kl_simplex(vals, anchor_sub, c, max_iter, tol):
+def kl_simplex(vals, anchor_sub, anchor_sub_t, c, max_iter, tol, newton):
     """Minimise ``sum_j vals_j log(vals_j / (c @ anchor_sub)_j)`` over the simplex.
 
     vals : IN float64 (n_entries,), positive, summing to one
     anchor_sub : IN float64 (n_anchors, n_entries), the anchor rows restricted
         to the entries of ``vals``; every column has a positive entry
+    anchor_sub_t : IN float64 (n_entries, n_anchors), its transpose (C order):
+        the gradient and Hessian loops then run over contiguous memory
     c : OUT float64 (n_anchors,): the minimiser (the start is uniform)
     max_iter : IN int, tol : IN float (absolute duality-gap threshold)
+    newton : IN bool, try active-set Newton steps (False: plain EG)
     Returns (iterations, duality gap, KL at ``c``).
     """
     k, s = anchor_sub.shape
@@ -273,37 +178,37 @@ def kl_simplex(vals, anchor_sub, c, max_iter, tol):
     next_newton = _NEWTON_START
     while True:
         for i in range(k):
-            g = 0.0
-            for j in range(s):
-                g -= vals[j] * anchor_sub[i, j] / ca[j]
-            grad[i] = g
+            grad[i] = 0.0
+        for j in range(s):
+            t = vals[j] / ca[j]
+            for i in range(k):
+                grad[i] -= anchor_sub_t[j, i] * t
         gap, gmin, gmax = _gap(c, grad)
         if gap <= tol or it >= max_iter:
             break
         if eta < 0.0:
             eta = 1.0 / max(gmax - gmin, 1e-300)
         it += 1
-        if it >= next_newton:
+        if newton and it >= next_newton:
             next_newton = it + _NEWTON_EVERY
             m = _support(c, grad, support)
             if m >= 2:
-                for a in range(m):
-                    ia = support[a]
-                    for b in range(a + 1):
-                        ib = support[b]
-                        h = 0.0
-                        for j in range(s):
-                            h += vals[j] * anchor_sub[ia, j] * anchor_sub[ib, j] / (ca[j] * ca[j])
-                        hess[ia, ib] = h
-                        hess[ib, ia] = h
+                _kl_hessian(vals, ca, anchor_sub_t, support, m, hess)
                 if _active_set_newton(hess, grad, c, support, m, step, work):
                     pred = _predicted(grad, gmin, step)
                     if pred < 0.0:
                         _mix(step, anchor_sub, dca)
-                        if _kl_decrease(vals, ca, dca) <= _ARMIJO * pred:
-                            _apply_step(c, step)
-                            _mix(c, anchor_sub, ca)
-                            next_newton = it + 1
+                        t = 1.0
+                        for _ in range(_NEWTON_HALVINGS):
+                            if _kl_decrease_scaled(vals, ca, dca, t) <= _ARMIJO * t * pred:
+                                for i in range(k):
+                                    step[i] *= t
+                                _apply_step(c, step)
+                                _mix(c, anchor_sub, ca)
+                                next_newton = it + 1
+                                break
+                            t *= 0.5
+                        if next_newton == it + 1:
                             continue
         first_try = True
         accepted = False
@@ -347,13 +252,14 @@ def _mix(weights, rows, out):
 
 
 @nb.njit(**_NJIT)
-def l2_simplex(gram, cross, sqnorm, c, max_iter, tol):
+def l2_simplex(gram, cross, sqnorm, c, max_iter, tol, newton):
     """Minimise ``c^T gram c - 2 cross . c + sqnorm`` over the simplex.
 
     gram : IN float64 (n_anchors, n_anchors), ``A A^T``
     cross : IN float64 (n_anchors,), ``A r``
     sqnorm : IN float, ``r . r`` (> 0); the gap threshold is ``tol * sqnorm``
     c : OUT float64 (n_anchors,): the minimiser (the start is uniform)
+    newton : IN bool, try active-set Newton steps (False: plain EG)
     Returns (iterations, duality gap, squared residual at ``c``).
     """
     k = gram.shape[0]
@@ -382,7 +288,7 @@ def l2_simplex(gram, cross, sqnorm, c, max_iter, tol):
         if eta < 0.0:
             eta = 1.0 / max(gmax - gmin, 1e-300)
         it += 1
-        if it >= next_newton:
+        if newton and it >= next_newton:
             next_newton = it + _NEWTON_EVERY
             m = _support(c, grad, support)
             if m >= 2:
@@ -391,10 +297,19 @@ def l2_simplex(gram, cross, sqnorm, c, max_iter, tol):
                         hess[support[a], support[b]] = 2.0 * gram[support[a], support[b]]
                 if _active_set_newton(hess, grad, c, support, m, step, work):
                     pred = _predicted(grad, gmin, step)
-                    if pred < 0.0 and pred + _quad(gram, step, gstep) <= _ARMIJO * pred:
-                        _apply_step(c, step)
-                        next_newton = it + 1
-                        continue
+                    if pred < 0.0:
+                        quad = _quad(gram, step, gstep)
+                        t = 1.0
+                        for _ in range(_NEWTON_HALVINGS):
+                            if t * pred + t * t * quad <= _ARMIJO * t * pred:
+                                for i in range(k):
+                                    step[i] *= t
+                                _apply_step(c, step)
+                                next_newton = it + 1
+                                break
+                            t *= 0.5
+                        if next_newton == it + 1:
+                            continue
         first_try = True
         accepted = False
         pred = 0.0

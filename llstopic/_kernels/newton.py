@@ -1,0 +1,184 @@
+"""Numba kernels: the active-set Newton step of the per-word simplex solvers.
+
+Used by ``simplex.kl_simplex`` and ``simplex.l2_simplex`` to accelerate
+exponentiated gradient once the support of the solution settles (see the
+``simplex`` module docstring).  Plain arrays in, caller-allocated arrays out.
+"""
+
+import numba as nb
+import numpy as np
+
+_NJIT = dict(cache=True, nogil=True)
+
+#: A Newton step divides the coordinates it drops from the support by this.
+_DROP = 1e3
+_FAILED, _FEASIBLE, _INFEASIBLE = 0, 1, 2
+
+
+@nb.njit(**_NJIT)
+def newton_direction(hess, grad, c, support, n_support, frozen, step, work):
+    """Newton step on the face of the simplex spanned by ``support``.
+
+    Coordinates off the support shrink 1000-fold, except ``frozen`` ones,
+    which keep their value; on the support, ``d`` minimises ``grad . d + d^T hess d / 2`` subject to
+    ``sum(d) = 0`` overall, by a Cholesky factorisation of the support block
+    of ``hess`` (a tiny ridge keeps a semi-definite block usable).  Writes
+    ``step`` (all coordinates) and returns ``(status, mu)``: ``_FAILED`` if
+    the factorisation fails, ``_FEASIBLE`` if ``c + step`` stays strictly
+    positive on the support, else ``_INFEASIBLE``; ``mu`` is the multiplier
+    of the sum constraint (``d = -H^-1 (grad - mu)`` on the support).
+
+    hess : IN float64 (n, n), only the support block is read
+    frozen : IN bool (n,), coordinates off the support that keep their value
+    work : OUT scratch float64 (2, n)
+    """
+    k = c.shape[0]
+    m = n_support
+    ridge = 0.0
+    for a in range(m):
+        ridge = max(ridge, hess[support[a], support[a]])
+    ridge *= 1e-13
+    # Cholesky factor of the support block (plus ridge), right-looking so that
+    # the inner update runs over contiguous memory (vectorises without fastmath)
+    L = np.empty((m, m))
+    for a in range(m):
+        for b in range(a + 1):
+            L[a, b] = hess[support[a], support[b]]
+        L[a, a] += ridge
+    col = np.empty(m)
+    for b in range(m):
+        d = L[b, b]
+        if not d > 0.0:
+            return _FAILED, 0.0
+        d = np.sqrt(d)
+        L[b, b] = d
+        for a in range(b + 1, m):
+            L[a, b] /= d
+            col[a] = L[a, b]
+        for a in range(b + 1, m):
+            lab = col[a]
+            for t in range(b + 1, a + 1):
+                L[a, t] -= lab * col[t]
+    # u = H^-1 g and w = H^-1 1, by two triangular solves each
+    for r in range(2):
+        for a in range(m):
+            s = grad[support[a]] if r == 0 else 1.0
+            for t in range(a):
+                s -= L[a, t] * work[r, t]
+            work[r, a] = s / L[a, a]
+        for a in range(m - 1, -1, -1):
+            s = work[r, a]
+            for t in range(a + 1, m):
+                s -= L[t, a] * work[r, t]
+            work[r, a] = s / L[a, a]
+    # coordinates off the support shrink by 1/_DROP (never to exactly zero, so
+    # that exponentiated gradient can still revive them); the support absorbs
+    # their mass
+    dropped = 0.0
+    for i in range(k):
+        step[i] = 0.0 if frozen[i] else -c[i] * (1.0 - 1.0 / _DROP)
+    for a in range(m):
+        step[support[a]] = 0.0
+    for i in range(k):
+        dropped -= step[i]
+    su = 0.0
+    sw = 0.0
+    for a in range(m):
+        su += work[0, a]
+        sw += work[1, a]
+    if not sw > 0.0:
+        return _FAILED, 0.0
+    mu = (dropped + su) / sw
+    status = _FEASIBLE
+    for a in range(m):
+        d = -(work[0, a] - mu * work[1, a])
+        i = support[a]
+        step[i] = d
+        if not c[i] + d > 0.0:
+            status = _INFEASIBLE
+    return status, mu
+
+
+@nb.njit(**_NJIT)
+def active_set_newton(hess, grad, c, support, n_support, step, work):
+    """Projected Newton step: which bounds to fix follows Bertsekas' rule.
+
+    If the Newton step on the support would make some coordinates
+    non-positive, they leave the support and the system is solved again: those
+    whose gradient exceeds the multiplier (``g_i > mu``, the model wants them
+    out) shrink 1000-fold; those that want in (``g_i <= mu``) are frozen at
+    their value for this step -- shrinking them would give a non-descent
+    direction and starve coordinates the solution needs.  Returns True with
+    ``step`` set, or False (factorisation failed, or nothing left)."""
+    m = n_support
+    frozen = np.zeros(c.shape[0], dtype=np.bool_)
+    while m >= 1:
+        status, mu = newton_direction(hess, grad, c, support, m, frozen, step, work)
+        if status == _FAILED:
+            return False
+        if status == _FEASIBLE:
+            return True
+        kept = 0
+        for a in range(m):
+            i = support[a]
+            if c[i] + step[i] > 0.0:
+                support[kept] = i
+                kept += 1
+            elif grad[i] <= mu:
+                frozen[i] = True
+        m = kept
+    return False
+
+
+@nb.njit(**_NJIT)
+def newton_support(c, grad, support):
+    """The face for a Newton step: coordinates above 1e-9 of the largest one,
+    plus those whose gradient is below every such coordinate's (they want in).
+    Returns their number."""
+    cmax = 0.0
+    for i in range(c.shape[0]):
+        cmax = max(cmax, c[i])
+    gbig = np.inf
+    for i in range(c.shape[0]):
+        if c[i] > 1e-9 * cmax and grad[i] < gbig:
+            gbig = grad[i]
+    m = 0
+    for i in range(c.shape[0]):
+        if c[i] > 1e-9 * cmax or grad[i] < gbig:
+            support[m] = i
+            m += 1
+    return m
+
+
+@nb.njit(**_NJIT)
+def kl_hessian(vals, ca, anchor_sub_t, support, m, hess):
+    """hess[a, b] = sum_j vals_j A[a, j] A[b, j] / ca_j^2 for a, b in the support
+    (written at the global indices, both triangles).
+
+    Entries are taken four at a time so that every load and store of the
+    accumulator feeds four multiply-adds (the inner loop vectorises)."""
+    s = vals.shape[0]
+    g = np.zeros((4, m))
+    local = np.zeros((m, m))
+    for j0 in range(0, s, 4):
+        n = min(4, s - j0)
+        for r in range(4):
+            if r < n:
+                j = j0 + r
+                w = np.sqrt(vals[j]) / ca[j]
+                for a in range(m):
+                    g[r, a] = w * anchor_sub_t[j, support[a]]
+            else:
+                for a in range(m):
+                    g[r, a] = 0.0
+        for a in range(m):
+            x0 = g[0, a]
+            x1 = g[1, a]
+            x2 = g[2, a]
+            x3 = g[3, a]
+            for b in range(a + 1):
+                local[a, b] += x0 * g[0, b] + x1 * g[1, b] + x2 * g[2, b] + x3 * g[3, b]
+    for a in range(m):
+        for b in range(a + 1):
+            hess[support[a], support[b]] = local[a, b]
+            hess[support[b], support[a]] = local[a, b]
