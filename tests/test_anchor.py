@@ -56,10 +56,10 @@ def test_population_limit_through_the_projection_and_block_paths(monkeypatch, re
 
 
 # ------------------------------------------------------------ sampled problems
-# Measured error / oracle error (topic_word_error after matching) over seeds 0-5, both losses:
-# LLS shape (400 words, 6 topics, 20 domains x 4,000 tokens, "domain"): 1.29-1.78;
-# topic-model shape (300 words, 6 topics, 1,500 documents x 60 tokens, "cooccurrence"): 1.49-1.70.
-# The tests allow 2.0 x the oracle on fixed seeds.
+# Measured error / oracle error (topic_word_error after matching) over seeds 0-5, both losses,
+# default min_count: LLS shape (400 words, 6 topics, 20 domains x 4,000 tokens, "domain"):
+# 1.29-1.69; topic-model shape (300 words, 6 topics, 1,500 documents x 60 tokens,
+# "cooccurrence"): 1.49-1.61.  The tests allow 2.0 x the oracle on fixed seeds.
 ORACLE_FACTOR = 2.0
 
 
@@ -78,13 +78,13 @@ def test_sampled_error_is_within_a_small_factor_of_the_oracle(shape, representat
 def test_domain_topic_is_within_a_small_factor_of_ml_with_oracle_topics():
     # The reference is the same maximum-likelihood p_d(y) computed with the oracle topics
     # (p(x|y) counted with the true labels).  Measured mean absolute error ratio over seeds 0-5:
-    # 1.25-2.74 (seed 0, tested here, is the worst); the test allows 3.0.
+    # 1.25-2.06 (seed 0, tested here, is the worst); the test allows 2.5.
     problem = make_finite_lls(400, 6, 20, 4000, alpha=1.0, beta=0.5, random_state=0)
     model = AnchorWords(6, random_state=0).fit(problem.corpus)
     perm = match_topics(problem.topic_word, model.topic_word_)
     reference = model._infer_domain_topic(problem.corpus.counts, problem.oracle_topic_word())
     oracle = np.abs(reference - problem.domain_topic).mean()
-    assert np.abs(model.domain_topic_[:, perm] - problem.domain_topic).mean() <= 3.0 * oracle
+    assert np.abs(model.domain_topic_[:, perm] - problem.domain_topic).mean() <= 2.5 * oracle
 
 
 # ------------------------------------------------------------ reproducibility

@@ -184,12 +184,13 @@ class CooccurrenceSpace:
         return out / weight[:, None]
 
     def row_blocks(self, budget):
-        """Yield (first word, dense rows) covering all words."""
-        if self.dense is not None:
-            yield 0, self.dense
-            return
+        """Yield (first word, dense rows) covering all words, in blocks of at
+        most a quarter of the budget (views of the dense matrix, when stored)."""
         size = max(1, int(budget // 4 // (8 * self.n_words)))
         for first in range(0, self.n_words, size):
+            if self.dense is not None:
+                yield first, self.dense[first:first + size]
+                continue
             words = np.arange(first, min(first + size, self.n_words), dtype=np.int64)
             block = np.zeros((words.shape[0], self.n_words))
             self._rows_into(words, block)

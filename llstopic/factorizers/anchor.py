@@ -25,6 +25,7 @@ import warnings
 
 import numba
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from .._kernels import anchor as _anchor
@@ -355,8 +356,6 @@ class AnchorWords(Factorizer):
         parallel = n_threads > 1
         max_iter, tol = int(self.max_iter), float(self.tol)
         gram = anchor_rows @ anchor_rows.T
-        import scipy.sparse as sp
-
         for first, block in space.row_blocks(_spaces.MEMORY_BUDGET):
             part = slice(first, first + block.shape[0])
             out = (topic_given_word[part], loss[part], gap[part], n_iter[part])
