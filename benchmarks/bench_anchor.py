@@ -139,7 +139,8 @@ def numpy_kl_recover(rows, anchor_rows, words, max_iter, tol, newton):
         idx, val = rows.indices[lo:hi], rows.data[lo:hi]
         keep = (val > 0) & (mass[idx] > 0)
         vals = val[keep] / val[keep].sum()
-        out[n] = numpy_kl_word(vals, np.ascontiguousarray(anchor_rows[:, idx[keep]]), max_iter, tol, newton)[0]
+        sub = np.ascontiguousarray(anchor_rows[:, idx[keep]])
+        out[n] = numpy_kl_word(vals, sub, max_iter, tol, newton)[0]
     return out
 
 
@@ -149,40 +150,46 @@ def numba_kl_recover(rows, anchor_rows, max_iter, tol, parallel, newton):
     out = np.full((n, k), 1.0 / k)
     loss, gap, n_iter = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
     kernel = recovery.kl_recover_parallel if parallel else recovery.kl_recover
-    kernel(rows.indptr.astype(np.int64), rows.indices.astype(np.int64), rows.data, anchor_rows, out, loss, gap,
-           n_iter, max_iter, tol, newton)
+    kernel(rows.indptr.astype(np.int64), rows.indices.astype(np.int64), rows.data, anchor_rows,
+           out, loss, gap, n_iter, max_iter, tol, newton)
     return out, n_iter
 
 
 def compare_recovery(label, rows, anchor_rows, subset, max_iter, tol, newton, repeat, n_words):
     """Time numpy (on ``subset``) and numba (on ``subset`` and on all rows); print a table."""
     sub_rows = sp.csr_matrix(rows[subset])
-    for parallel in (False, True):                                    # load both kernels from the cache
-        numba_kl_recover(sp.csr_matrix(rows[:2]), anchor_rows, max_iter, tol, parallel, newton)
-    t_numpy, c_numpy = best_of(1, lambda: numpy_kl_recover(rows, anchor_rows, subset, max_iter, tol, newton))
-    t_sub_ser, (c_sub, _) = best_of(repeat, lambda: numba_kl_recover(sub_rows, anchor_rows, max_iter, tol, False,
-                                                                     newton))
-    t_sub_par, _ = best_of(repeat, lambda: numba_kl_recover(sub_rows, anchor_rows, max_iter, tol, True, newton))
-    t_all_ser, _ = best_of(repeat, lambda: numba_kl_recover(rows, anchor_rows, max_iter, tol, False, newton))
-    t_all_par, (_, n_iter) = best_of(repeat, lambda: numba_kl_recover(rows, anchor_rows, max_iter, tol, True,
-                                                                      newton))
+
+    def numba_run(which, parallel):
+        return numba_kl_recover(which, anchor_rows, max_iter, tol, parallel, newton)
+
+    for parallel in (False, True):                     # load both kernels from the cache
+        numba_run(sp.csr_matrix(rows[:2]), parallel)
+    t_numpy, c_numpy = best_of(
+        1, lambda: numpy_kl_recover(rows, anchor_rows, subset, max_iter, tol, newton))
+    t_sub_ser, (c_sub, _) = best_of(repeat, lambda: numba_run(sub_rows, False))
+    t_sub_par, _ = best_of(repeat, lambda: numba_run(sub_rows, True))
+    t_all_ser, _ = best_of(repeat, lambda: numba_run(rows, False))
+    t_all_par, (_, n_iter) = best_of(repeat, lambda: numba_run(rows, True))
     threads = numba.config.NUMBA_NUM_THREADS
     per_word = t_numpy / len(subset)
-    print(f"\n{label} (KL, tol={tol:g}, max_iter={max_iter}); iterations per word: median {np.median(n_iter):.0f}, "
-          f"mean {n_iter.mean():.1f}, 99th percentile {np.percentile(n_iter, 99):.0f}, max {n_iter.max()}; "
-          f"words at max_iter: {int((n_iter >= max_iter).sum())}")
+    print(f"\n{label} (KL, tol={tol:g}, max_iter={max_iter}); iterations per word: median "
+          f"{np.median(n_iter):.0f}, mean {n_iter.mean():.1f}, 99th percentile "
+          f"{np.percentile(n_iter, 99):.0f}, max {n_iter.max()}; words at max_iter: "
+          f"{int((n_iter >= max_iter).sum())}")
     print(f"numpy and numba p(y|x) on the {len(subset)} numpy-timed words differ by at most "
           f"{np.abs(c_numpy - c_sub).max():.1e}")
     print("| solver | words | time | per word | numpy time / this time |")
     print("|---|---|---|---|---|")
-    print(f"| plain numpy, one word at a time | {len(subset)} | {t_numpy:.2f} s | {1e3 * per_word:.2f} ms | 1 |")
+    print(f"| plain numpy, one word at a time | {len(subset)} | {t_numpy:.2f} s | "
+          f"{1e3 * per_word:.2f} ms | 1 |")
+    note = " (numpy per word extrapolated)"
     rows_out = [("numba, serial (`n_jobs=1`)", len(subset), t_sub_ser, ""),
                 (f"numba, parallel ({threads} threads)", len(subset), t_sub_par, ""),
-                ("numba, serial (`n_jobs=1`)", n_words, t_all_ser, " (numpy per word extrapolated)"),
-                (f"numba, parallel ({threads} threads)", n_words, t_all_par, " (numpy per word extrapolated)")]
-    for name, count, seconds, note in rows_out:
+                ("numba, serial (`n_jobs=1`)", n_words, t_all_ser, note),
+                (f"numba, parallel ({threads} threads)", n_words, t_all_par, note)]
+    for name, count, seconds, extra in rows_out:
         print(f"| {name} | {count} | {seconds:.3f} s | {1e3 * seconds / count:.3f} ms | "
-              f"{per_word * count / seconds:.0f}x{note} |")
+              f"{per_word * count / seconds:.0f}x{extra} |")
     return t_all_par
 
 
@@ -201,22 +208,24 @@ def main():
     parser.add_argument("--topics", type=int, default=50)
     parser.add_argument("--domains", type=int, default=100)
     parser.add_argument("--tokens-per-domain", type=int, default=50_000)
-    parser.add_argument("--numpy-words", type=int, default=300, help="words timed with the numpy baseline")
+    parser.add_argument("--numpy-words", type=int, default=300,
+                        help="words timed with the numpy baseline")
     parser.add_argument("--eg-numpy-words", type=int, default=60,
                         help="words timed with the numpy baseline of plain EG (slow)")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    print(f"machine: {numba.config.NUMBA_NUM_THREADS} numba threads, processor {platform.processor()!r}, "
-          f"{platform.machine()}, numba {numba.__version__}, numpy {np.__version__}")
+    print(f"machine: {numba.config.NUMBA_NUM_THREADS} numba threads, processor "
+          f"{platform.processor()!r}, {platform.machine()}, numba {numba.__version__}, "
+          f"numpy {np.__version__}")
 
     start = time.perf_counter()
-    problem = make_finite_lls(args.words, args.topics, args.domains, args.tokens_per_domain, alpha=1.0, beta=0.5,
-                              random_state=0)
+    problem = make_finite_lls(args.words, args.topics, args.domains, args.tokens_per_domain,
+                              alpha=1.0, beta=0.5, random_state=0)
     print(f"problem: {args.words} words, {args.topics} topics, {args.domains} domains x "
           f"{args.tokens_per_domain} tokens ({time.perf_counter() - start:.1f} s to sample)")
-    AnchorWords(3, random_state=0).fit(make_finite_lls(60, 3, 10, 500, alpha=1.0, beta=0.5, random_state=0).corpus)
-    AnchorWords(3, representation="cooccurrence", random_state=0).fit(
-        make_finite_lls(60, 3, 10, 500, alpha=1.0, beta=0.5, random_state=0).corpus)    # compile everything
+    warm = make_finite_lls(60, 3, 10, 500, alpha=1.0, beta=0.5, random_state=0).corpus
+    for representation in ("domain", "cooccurrence"):              # compile everything
+        AnchorWords(3, representation=representation, random_state=0).fit(warm)
 
     # 1. recovery: numba against numpy, on the anchors the fit finds
     model = AnchorWords(args.topics, random_state=0).fit(problem.corpus)
@@ -225,30 +234,35 @@ def main():
     anchor_rows = space.anchor_rows(model.anchors_)
     rng = np.random.default_rng(0)
     subset = np.sort(rng.choice(args.words, args.numpy_words, replace=False))
-    t_hybrid = compare_recovery("shipped solver: EG + active-set Newton steps", rows, anchor_rows, subset,
-                                model.max_iter, model.tol, True, args.repeat, args.words)
+    t_hybrid = compare_recovery("shipped solver: EG + active-set Newton steps", rows,
+                                anchor_rows, subset, model.max_iter, model.tol, True,
+                                args.repeat, args.words)
     eg_subset = np.sort(rng.choice(args.words, args.eg_numpy_words, replace=False))
-    t_eg = compare_recovery("plain exponentiated gradient (the issue's solver, Newton steps off)", rows,
-                            anchor_rows, eg_subset, model.max_iter, model.tol, False, args.repeat, args.words)
-    print(f"\nnumba parallel, plain EG time / EG + Newton time on all {args.words} words: {t_eg / t_hybrid:.1f}x")
+    t_eg = compare_recovery("plain exponentiated gradient (the issue's solver, Newton steps off)",
+                            rows, anchor_rows, eg_subset, model.max_iter, model.tol, False,
+                            args.repeat, args.words)
+    print(f"\nnumba parallel, plain EG time / EG + Newton time on all {args.words} words: "
+          f"{t_eg / t_hybrid:.1f}x")
 
     # 2. end-to-end fits and their phases
     oracle = topic_word_error(problem.topic_word, problem.oracle_topic_word())
-    print("\n| representation | fit (best of %d) | representation | search | recovery | proportions | "
-          "min_count_ | candidates | error / oracle error |" % args.repeat)
+    print(f"\n| representation | fit (best of {args.repeat}) | representation | search | "
+          "recovery | proportions | min_count_ | candidates | error / oracle error |")
     print("|---|---|---|---|---|---|---|---|---|")
     for representation in ("domain", "cooccurrence"):
         fits = []
         for _ in range(args.repeat):
             start = time.perf_counter()
-            fitted = AnchorWords(args.topics, representation=representation, random_state=0).fit(problem.corpus)
+            fitted = AnchorWords(args.topics, representation=representation,
+                                 random_state=0).fit(problem.corpus)
             fits.append((time.perf_counter() - start, fitted))
         total, fitted = min(fits, key=lambda pair: pair[0])
         phases = fitted.fit_timings_
         ratio = topic_word_error(problem.topic_word, fitted.topic_word_) / oracle
-        print(f"| {representation} | {total:.2f} s | {phases['representation']:.2f} s | {phases['search']:.2f} s | "
-              f"{phases['recovery']:.2f} s | {phases['proportions']:.2f} s | {fitted.min_count_} | "
-              f"{fitted.n_candidates_} | {ratio:.2f} |")
+        print(f"| {representation} | {total:.2f} s | {phases['representation']:.2f} s | "
+              f"{phases['search']:.2f} s | {phases['recovery']:.2f} s | "
+              f"{phases['proportions']:.2f} s | {fitted.min_count_} | {fitted.n_candidates_} | "
+              f"{ratio:.2f} |")
 
 
 if __name__ == "__main__":

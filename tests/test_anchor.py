@@ -18,8 +18,8 @@ from llstopic.metrics import match_topics, topic_word_error
 
 def _population(seed, n_words=100, n_topics=4, n_domains=12):
     """A separable problem and its expected counts at 1e14 tokens (rounding error ~1e-8)."""
-    problem = make_finite_lls(n_words, n_topics, n_domains, 1000, alpha=1.0, beta=0.5, max_condition=20,
-                              random_state=seed)
+    problem = make_finite_lls(n_words, n_topics, n_domains, 1000, alpha=1.0, beta=0.5,
+                              max_condition=20, random_state=seed)
     return problem, np.rint(problem.expected_counts(total=1e14)).astype(np.int64)
 
 
@@ -27,7 +27,8 @@ def _assert_exact(problem, model, atol=1e-6):
     assert sorted(model.anchors_.tolist()) == sorted(problem.anchors.ravel().tolist())
     perm = match_topics(problem.topic_word, model.topic_word_)
     np.testing.assert_allclose(model.topic_word_[perm], problem.topic_word, rtol=0, atol=atol)
-    np.testing.assert_allclose(model.domain_topic_[:, perm], problem.domain_topic, rtol=0, atol=atol)
+    np.testing.assert_allclose(model.domain_topic_[:, perm], problem.domain_topic, rtol=0,
+                               atol=atol)
 
 
 # ------------------------------------------------------------ population limit
@@ -50,8 +51,10 @@ def test_population_limit_through_the_projection_and_block_paths(monkeypatch, re
     monkeypatch.setattr(_anchor_spaces, "MEMORY_BUDGET", 4000)
     monkeypatch.setattr(_anchor_spaces, "PROJECTION_DIM", 10)
     problem, counts = _population(1)
-    model = AnchorWords(4, representation=representation, tol=1e-13, max_iter=20000, random_state=0).fit(counts)
-    assert model.projection_dim_ == (12 if representation == "domain" else 80)   # min(n_dims, max(10, 20 k))
+    model = AnchorWords(4, representation=representation, tol=1e-13, max_iter=20000,
+                        random_state=0).fit(counts)
+    # min(n_dims, max(PROJECTION_DIM, 20 n_topics)) with n_dims = 12 domains or 100 words
+    assert model.projection_dim_ == (12 if representation == "domain" else 80)
     _assert_exact(problem, model)
 
 
@@ -140,7 +143,8 @@ def test_interface_registry_params_and_inputs():
     problem = make_finite_lls(60, 3, 10, 2000, alpha=1.0, beta=0.5, random_state=0)
     dense = problem.corpus.toarray()
     fits = [AnchorWords(3, random_state=0).fit(X).topic_word_
-            for X in (problem.corpus, dense, sp.csc_matrix(dense), sp.coo_matrix(dense), dense.astype(float))]
+            for X in (problem.corpus, dense, sp.csc_matrix(dense), sp.coo_matrix(dense),
+                      dense.astype(float))]
     for topic_word in fits[1:]:
         np.testing.assert_array_equal(topic_word, fits[0])
 
@@ -149,7 +153,8 @@ def test_fitted_attributes_and_words_without_tokens():
     problem = make_finite_lls(80, 3, 10, 2000, alpha=1.0, beta=0.5, random_state=0)
     counts = problem.corpus.counts.tolil()
     counts[:, 7] = 0                                               # a word never seen
-    model = AnchorWords(3, random_state=0).fit(Corpus(counts.tocsr(), vocabulary=[f"v{i}" for i in range(80)]))
+    vocabulary = [f"v{i}" for i in range(80)]
+    model = AnchorWords(3, random_state=0).fit(Corpus(counts.tocsr(), vocabulary=vocabulary))
     assert model.topic_word_.shape == (3, 80) and model.anchors_.dtype == np.int64
     assert model.anchor_words_ == [f"v{a}" for a in model.anchors_]
     assert model.recovery_loss_.shape == (80,) and (model.recovery_loss_ >= 0).all()
@@ -161,15 +166,16 @@ def test_fitted_attributes_and_words_without_tokens():
 
 
 def test_save_and_load_round_trip(tmp_path):
-    corpus = Corpus(make_finite_lls(50, 3, 8, 1000, alpha=1.0, beta=0.5, random_state=0).corpus.counts,
-                    vocabulary=[f"t{i}" for i in range(50)])
+    problem = make_finite_lls(50, 3, 8, 1000, alpha=1.0, beta=0.5, random_state=0)
+    corpus = Corpus(problem.corpus.counts, vocabulary=[f"t{i}" for i in range(50)])
     model = AnchorWords(3, loss="l2", random_state=0).fit(corpus)
     model.save(tmp_path / "m.npz")
     loaded = llstopic.load(tmp_path / "m.npz")
     assert isinstance(loaded, AnchorWords) and loaded.get_params() == model.get_params()
     for attr in ("topic_word_", "domain_topic_", "anchors_", "recovery_loss_"):
         np.testing.assert_array_equal(getattr(loaded, attr), getattr(model, attr))
-    for attr in ("anchor_words_", "representation_", "min_count_", "n_candidates_", "projection_dim_", "n_iter_"):
+    for attr in ("anchor_words_", "representation_", "min_count_", "n_candidates_",
+                 "projection_dim_", "n_iter_"):
         assert getattr(loaded, attr) == getattr(model, attr)
     np.testing.assert_array_equal(loaded.transform(corpus), model.transform(corpus))
 
@@ -181,13 +187,15 @@ def test_max_iter_reached_warns():
 
 
 def test_auto_representation_rule():
-    lls = make_finite_lls(50, 3, 5, 1000, alpha=1.0, beta=0.5, random_state=0).corpus     # few, long domains
-    short = make_finite_lls(50, 3, 100, 20, alpha=1.0, beta=0.5, random_state=0).corpus   # many short documents
+    # few, long domains; many short documents
+    lls = make_finite_lls(50, 3, 5, 1000, alpha=1.0, beta=0.5, random_state=0).corpus
+    short = make_finite_lls(50, 3, 100, 20, alpha=1.0, beta=0.5, random_state=0).corpus
     assert AnchorWords(3).fit(lls).representation_ == "domain"
     assert AnchorWords(3).fit(short).representation_ == "cooccurrence"
-    with warnings.catch_warnings():           # 6 topics from 5 documents: not identifiable, may warn
+    with warnings.catch_warnings():   # 6 topics from 5 documents: not identifiable, may warn
         warnings.simplefilter("ignore")
-        assert AnchorWords(6).fit(lls).representation_ == "cooccurrence"     # fewer domains than topics
+        # fewer domains than topics
+        assert AnchorWords(6).fit(lls).representation_ == "cooccurrence"
     assert AnchorWords(3, rectify=True).fit(lls).representation_ == "cooccurrence"
 
 
@@ -197,13 +205,14 @@ def test_rectification_keeps_an_exact_low_rank_cooccurrence_matrix():
     topic_word = rng.dirichlet(np.full(30, 0.5), size=3)
     mix = rng.dirichlet(np.ones(3), size=200)
     profiles = mix @ topic_word
-    Q = profiles.T @ profiles / 200                                  # rank 3, PSD, non-negative, sums to 1
+    Q = profiles.T @ profiles / 200                  # rank 3, PSD, non-negative, sums to 1
     rectified = _anchor_spaces.rectify_cooccurrence(Q, 3, np.random.default_rng(0))
     np.testing.assert_allclose(rectified, Q, rtol=0, atol=1e-12)
 
 
 def test_rectification_projects_a_noisy_matrix():
-    counts = make_finite_lls(40, 3, 300, 15, alpha=1.0, beta=0.5, random_state=0).corpus.counts.toarray()
+    problem = make_finite_lls(40, 3, 300, 15, alpha=1.0, beta=0.5, random_state=0)
+    counts = problem.corpus.counts.toarray()
     import _reference as ref
 
     Q, _ = ref.cooccurrence(counts)
@@ -212,7 +221,7 @@ def test_rectification_projects_a_noisy_matrix():
     values = np.linalg.eigvalsh(rectified)
     assert (rectified >= 0).all() and np.allclose(rectified, rectified.T)
     assert rectified.sum() == pytest.approx(1.0, abs=1e-4)
-    assert np.abs(values[:-3]).max() < 1e-3 * values[-1]              # rank 3 up to the last clipping
+    assert np.abs(values[:-3]).max() < 1e-3 * values[-1]    # rank 3 up to the last clipping
     model = AnchorWords(3, rectify=True, random_state=0).fit(counts)
     assert model.representation_ == "cooccurrence" and np.isfinite(model.topic_word_).all()
 
@@ -254,7 +263,8 @@ SMALL = make_finite_lls(30, 3, 8, 300, alpha=1.0, beta=0.5, random_state=0).corp
     (dict(n_topics=2, n_jobs=0), SMALL, ValueError, "n_jobs"),
     (dict(n_topics=2, rectify="yes"), SMALL, TypeError, "rectify must be a bool"),
     (dict(n_topics=2, rectify=True, representation="domain"), SMALL, ValueError, "rectify=True"),
-    (dict(n_topics=2, representation="cooccurrence"), np.eye(5, dtype=int), ValueError, "at least two tokens"),
+    (dict(n_topics=2, representation="cooccurrence"), np.eye(5, dtype=int), ValueError,
+     "at least two tokens"),
 ])
 def test_bad_input_is_rejected_before_any_kernel_runs(no_kernels, params, X, error, match):
     with pytest.raises(error, match=match):
@@ -264,7 +274,8 @@ def test_bad_input_is_rejected_before_any_kernel_runs(no_kernels, params, X, err
 def test_too_many_topics_for_the_words_that_occur(no_kernels):
     counts = np.zeros((5, 10), dtype=int)
     counts[:, :3] = 4                                               # only 3 of 10 words occur
-    with pytest.raises(ValueError, match=r"n_topics = 4 is larger than the number of words that occur \(3"):
+    with pytest.raises(ValueError,
+                       match=r"n_topics = 4 is larger than the number of words that occur \(3"):
         AnchorWords(4, representation="domain").fit(counts)
 
 
@@ -279,7 +290,8 @@ def _two_candidates_threshold():
 
 
 def test_min_count_message_counts_candidates(no_kernels):
-    with pytest.raises(ValueError, match=r"leaves 2 candidate anchor words .* fewer than n_topics = 3"):
+    with pytest.raises(ValueError,
+                       match=r"leaves 2 candidate anchor words .* fewer than n_topics = 3"):
         AnchorWords(3, representation="domain", min_count=_two_candidates_threshold()).fit(SMALL)
 
 

@@ -42,7 +42,8 @@ def test_cooccurrence_rows_match_reference(seed):
     assert used == 38
     words = np.array([4, 0, 5, 24, 5], dtype=np.int64)   # any subset, in any order, repeats allowed
     got = np.zeros((words.shape[0], counts.shape[1]))
-    cooc_kernels.cooccurrence_rows(*_csr64(counts.T), *_csr64(counts), _doc_weight(counts), words, got)
+    cooc_kernels.cooccurrence_rows(*_csr64(counts.T), *_csr64(counts), _doc_weight(counts), words,
+                                   got)
     np.testing.assert_allclose(got, want[words], rtol=0, atol=1e-15)
     full = np.zeros((counts.shape[1],) * 2)
     cooc_kernels.cooccurrence_rows(*_csr64(counts.T), *_csr64(counts), _doc_weight(counts),
@@ -67,8 +68,9 @@ def _find(points, candidates, n_anchors, passes=3):
     cap = n_anchors - 1 + passes * n_anchors
     out = np.empty(n_anchors, dtype=np.int64)
     info = np.zeros(3, dtype=np.int64)
+    n = candidates.shape[0]
     anchor_kernels.find_anchors(points, candidates, passes, out, np.empty((cap, points.shape[1])),
-                                np.empty((candidates.shape[0], cap)), np.empty(candidates.shape[0]), info)
+                                np.empty((n, cap)), np.empty(n), info)
     return out, info
 
 
@@ -76,7 +78,8 @@ def _hull_problem(seed, n_anchors=8, n_dims=15, n_inner=100, noise=0.03):
     rng = np.random.default_rng(seed)
     vertices = rng.dirichlet(np.full(n_dims, 0.3), size=n_anchors)
     inner = rng.dirichlet(np.full(n_anchors, 0.5), size=n_inner) @ vertices
-    points = np.vstack([vertices, inner]) + rng.normal(scale=noise, size=(n_anchors + n_inner, n_dims))
+    points = np.vstack([vertices, inner])
+    points += rng.normal(scale=noise, size=points.shape)
     order = rng.permutation(points.shape[0])
     return points[order], np.argsort(order)[:n_anchors]
 
@@ -112,7 +115,8 @@ def test_anchor_search_reports_rank_deficiency():
 def _solver_problem(seed, n_anchors=5, n_dims=30, outside=0.3):
     rng = np.random.default_rng(seed)
     anchors = rng.dirichlet(np.full(n_dims, 0.5), size=n_anchors)
-    row = (1 - outside) * rng.dirichlet(np.ones(n_anchors)) @ anchors + outside * rng.dirichlet(np.ones(n_dims))
+    inside = rng.dirichlet(np.ones(n_anchors)) @ anchors
+    row = (1 - outside) * inside + outside * rng.dirichlet(np.ones(n_dims))
     return row, anchors
 
 
@@ -122,7 +126,8 @@ def _kl(rows, anchors, parallel=False, max_iter=5000, tol=1e-13, newton=True):
     out = np.full((n, k), -1.0)
     loss, gap, n_iter = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
     kernel = recovery.kl_recover_parallel if parallel else recovery.kl_recover
-    kernel(*_csr64(rows), np.ascontiguousarray(anchors), out, loss, gap, n_iter, max_iter, tol, newton)
+    kernel(*_csr64(rows), np.ascontiguousarray(anchors), out, loss, gap, n_iter, max_iter, tol,
+           newton)
     return out, loss, gap, n_iter
 
 
@@ -132,13 +137,14 @@ def _l2(rows, anchors, parallel=False, max_iter=5000, tol=1e-13, newton=True):
     out = np.full((n, k), -1.0)
     loss, gap, n_iter = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
     kernel = recovery.l2_recover_parallel if parallel else recovery.l2_recover
-    kernel(anchors @ anchors.T, np.ascontiguousarray(rows @ anchors.T), np.einsum("ij,ij->i", rows, rows),
-           out, loss, gap, n_iter, max_iter, tol, newton)
+    kernel(anchors @ anchors.T, np.ascontiguousarray(rows @ anchors.T),
+           np.einsum("ij,ij->i", rows, rows), out, loss, gap, n_iter, max_iter, tol, newton)
     return out, loss, gap, n_iter
 
 
 def _slsqp(objective, k):
-    res = scipy.optimize.minimize(objective, np.full(k, 1.0 / k), method="SLSQP", bounds=[(0.0, 1.0)] * k,
+    res = scipy.optimize.minimize(objective, np.full(k, 1.0 / k), method="SLSQP",
+                                  bounds=[(0.0, 1.0)] * k,
                                   constraints=[{"type": "eq", "fun": lambda c: c.sum() - 1.0}],
                                   options={"ftol": 1e-15, "maxiter": 2000})
     assert res.success

@@ -179,7 +179,8 @@ def find_anchors(points, candidates, max_passes, anchors, basis, coords, resid2,
         pos = _argmax_free(resid2, taken)
         anchor_pos[k] = pos
         taken[pos] = True
-        n_basis = _add_direction(points, candidates, origin, pos, basis, n_basis, coords, resid2, tiny)
+        n_basis = _add_direction(points, candidates, origin, pos, basis, n_basis, coords, resid2,
+                                 tiny)
     rank = n_basis + 1
     # 3. clean-up: re-pick each anchor against the span of the others
     n_replaced = 0

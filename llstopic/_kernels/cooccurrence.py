@@ -24,7 +24,8 @@ _NJIT = dict(cache=True, nogil=True)
 
 
 @nb.njit(parallel=True, **_NJIT)
-def cooccurrence_rows(col_indptr, col_rows, col_data, indptr, indices, data, doc_weight, words, out):
+def cooccurrence_rows(col_indptr, col_rows, col_data, indptr, indices, data, doc_weight, words,
+                      out):
     """Rows ``words`` of the co-occurrence matrix ``Q``, in parallel over words.
 
     ``out[i, j] += sum_d doc_weight[d] * (h_d[x] h_d[j] - [x == j] h_d[x])``

@@ -61,7 +61,8 @@ def _column_mass(anchor_rows):
 
 
 @nb.njit(**_NJIT)
-def kl_recover(indptr, indices, data, anchor_rows, topic_given_word, loss, gap, n_iter, max_iter, tol, newton):
+def kl_recover(indptr, indices, data, anchor_rows, topic_given_word, loss, gap, n_iter, max_iter,
+               tol, newton):
     """KL recovery of every row of a CSR matrix of word rows (serial).
 
     indptr, indices, data : IN int64/int64/float64 CSR arrays (n_rows, n_dims)
@@ -122,7 +123,8 @@ def l2_recover(gram, cross, sqnorm, topic_given_word, loss, gap, n_iter, max_ite
 
 
 @nb.njit(parallel=True, **_NJIT)
-def l2_recover_parallel(gram, cross, sqnorm, topic_given_word, loss, gap, n_iter, max_iter, tol, newton):
+def l2_recover_parallel(gram, cross, sqnorm, topic_given_word, loss, gap, n_iter, max_iter, tol,
+                        newton):
     """``l2_recover`` in parallel over rows (``prange``); same arguments."""
     for r in nb.prange(cross.shape[0]):
         _l2_row(r, gram, cross, sqnorm, topic_given_word, loss, gap, n_iter, max_iter, tol, newton)

@@ -124,9 +124,8 @@ class CooccurrenceSpace:
         sq = np.asarray(counts.multiply(counts).sum(axis=1), dtype=np.float64).ravel()
         with np.errstate(divide="ignore", invalid="ignore"):
             profile = np.where(used, sq / lengths**2, 0.0)
-            self.profile_norms2 = np.where(self.word_weight > 0,
-                                           np.asarray(counts.T @ (per_token * profile)).ravel() / self.word_weight,
-                                           0.0)
+            weighted = np.asarray(counts.T @ (per_token * profile)).ravel()
+            self.profile_norms2 = np.where(self.word_weight > 0, weighted / self.word_weight, 0.0)
         self.n_words = self.n_dims = n_words
         self.n_topics = n_topics
         self.rng = rng

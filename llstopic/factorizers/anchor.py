@@ -177,15 +177,15 @@ class AnchorWords(Factorizer):
     [1.0, 1.0, 1.0]
     """
 
-    _saved_attributes = ("anchors_", "anchor_words_", "representation_", "min_count_", "n_candidates_",
-                         "projection_dim_", "recovery_loss_", "n_iter_")
+    _saved_attributes = ("anchors_", "anchor_words_", "representation_", "min_count_",
+                         "n_candidates_", "projection_dim_", "recovery_loss_", "n_iter_")
     #: the p_d(y) inference runs to a tighter gap than the base default: anchor
     #: words are exact in the population limit, and so should p_d(y) be
     _infer_max_iter = 2000
     _infer_tol = 1e-9
 
-    def __init__(self, n_topics, *, representation="auto", loss="kl", min_count=None, rectify=False,
-                 max_iter=3000, tol=1e-6, n_jobs=None, random_state=None):
+    def __init__(self, n_topics, *, representation="auto", loss="kl", min_count=None,
+                 rectify=False, max_iter=3000, tol=1e-6, n_jobs=None, random_state=None):
         self.n_topics = n_topics
         self.representation = representation
         self.loss = loss
@@ -198,65 +198,76 @@ class AnchorWords(Factorizer):
 
     # ------------------------------------------------------------ validation
     def _check_params(self, corpus):
-        for name, value, allowed in (("representation", self.representation, _REPRESENTATIONS),
-                                     ("loss", self.loss, _LOSSES)):
-            if not isinstance(value, str):
-                raise TypeError(f"{name} must be a string, one of {allowed}; got {type(value).__name__}: "
-                                f"{value!r}")
-            if value not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-        if not isinstance(self.rectify, (bool, np.bool_)):
-            raise TypeError(f"rectify must be a bool, got {type(self.rectify).__name__}: {self.rectify!r}")
-        min_count = check_positive_int(self.min_count, "min_count", allow_none=True)
-        check_positive_int(self.max_iter, "max_iter")
-        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real):
-            raise TypeError(f"tol must be a real number >= 0, got {type(self.tol).__name__}: {self.tol!r}")
-        if not (math.isfinite(self.tol) and self.tol >= 0):
-            raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}")
-        if self.n_jobs is not None:
-            n_jobs = check_positive_int(self.n_jobs, "n_jobs", minimum=-(2**31))
-            if n_jobs == 0:
-                raise ValueError("n_jobs must be None, a positive int or a negative int (all threads "
-                                 "but some), got 0")
+        min_count = self._check_hyper_parameters()
         n_topics = self.n_topics
         n_domains, n_words = corpus.shape
-        counts = corpus.counts
         lengths = corpus.domain_lengths()
         representation = self._resolve_representation(corpus, lengths)
         if representation == "domain":
             if self.rectify:
-                raise ValueError("rectify=True applies to the co-occurrence matrix; it cannot be used with "
-                                 "representation='domain'")
+                raise ValueError("rectify=True applies to the co-occurrence matrix; it cannot be "
+                                 "used with representation='domain'")
             if n_domains < n_topics:
                 raise ValueError(
-                    f"representation='domain' needs at least n_topics domains: with n_domains = {n_domains} "
-                    f"< n_topics = {n_topics} the rows p(d|x) span at most {n_domains} dimensions, so "
-                    f"{n_topics} anchors are not identifiable; use representation='cooccurrence' or fewer topics")
+                    f"representation='domain' needs at least n_topics domains: with n_domains = "
+                    f"{n_domains} < n_topics = {n_topics} the rows p(d|x) span at most {n_domains} "
+                    f"dimensions, so {n_topics} anchors are not identifiable; use "
+                    "representation='cooccurrence' or fewer topics")
             sample = corpus.word_counts()
             what = "tokens"
         else:
             used = lengths >= 2
             if not used.any():
-                raise ValueError("representation='cooccurrence' needs documents with at least two tokens; "
-                                 "every row of X has fewer than two tokens")
-            if self.rectify and n_words * n_words * 8 > _spaces.MEMORY_BUDGET:
-                raise ValueError(f"rectify=True needs the dense co-occurrence matrix; n_words = {n_words} "
-                                 f"needs {n_words * n_words * 8 / 2**30:.1f} GiB, above the "
-                                 f"{_spaces.MEMORY_BUDGET / 2**30:.1f} GiB budget")
-            sample = np.asarray(counts[used].sum(axis=0)).ravel()
+                raise ValueError("representation='cooccurrence' needs documents with at least two "
+                                 "tokens; every row of X has fewer than two tokens")
+            needed = n_words * n_words * 8
+            if self.rectify and needed > _spaces.MEMORY_BUDGET:
+                raise ValueError(
+                    f"rectify=True needs the dense co-occurrence matrix; n_words = {n_words} needs "
+                    f"{needed / 2**30:.1f} GiB, above the {_spaces.MEMORY_BUDGET / 2**30:.1f} GiB "
+                    "budget")
+            sample = np.asarray(corpus.counts[used].sum(axis=0)).ravel()
             what = "tokens in documents of at least two tokens"
         floor = 1 if min_count is None else min_count
         n_candidates = int(np.count_nonzero(sample >= floor))
         if n_candidates < n_topics:
             if min_count is None:
-                raise ValueError(f"n_topics = {n_topics} is larger than the number of words that occur "
-                                 f"({n_candidates} words have {what})")
+                raise ValueError(f"n_topics = {n_topics} is larger than the number of words that "
+                                 f"occur ({n_candidates} words have {what})")
             kth = int(np.sort(sample)[::-1][n_topics - 1])
-            hint = (f"use min_count <= {kth} (the {n_topics}-th most frequent word has {kth} {what})"
-                    if kth >= 1 else "fewer topics")
-            raise ValueError(f"min_count = {min_count} leaves {n_candidates} candidate anchor words (words with "
-                             f"at least {min_count} {what}), fewer than n_topics = {n_topics}; {hint}")
+            hint = (f"use min_count <= {kth} (the {n_topics}-th most frequent word has {kth} "
+                    f"{what})" if kth >= 1 else "fewer topics")
+            raise ValueError(f"min_count = {min_count} leaves {n_candidates} candidate anchor "
+                             f"words (words with at least {min_count} {what}), fewer than "
+                             f"n_topics = {n_topics}; {hint}")
         self._plan = (representation, sample)
+
+    def _check_hyper_parameters(self):
+        """Types and ranges of the parameters that do not depend on the data;
+        returns ``min_count`` as an int or None."""
+        for name, value, allowed in (("representation", self.representation, _REPRESENTATIONS),
+                                     ("loss", self.loss, _LOSSES)):
+            if not isinstance(value, str):
+                raise TypeError(f"{name} must be a string, one of {allowed}; got "
+                                f"{type(value).__name__}: {value!r}")
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+        if not isinstance(self.rectify, (bool, np.bool_)):
+            raise TypeError(f"rectify must be a bool, got {type(self.rectify).__name__}: "
+                            f"{self.rectify!r}")
+        min_count = check_positive_int(self.min_count, "min_count", allow_none=True)
+        check_positive_int(self.max_iter, "max_iter")
+        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real):
+            raise TypeError(f"tol must be a real number >= 0, got {type(self.tol).__name__}: "
+                            f"{self.tol!r}")
+        if not (math.isfinite(self.tol) and self.tol >= 0):
+            raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}")
+        if self.n_jobs is not None:
+            n_jobs = check_positive_int(self.n_jobs, "n_jobs", minimum=-(2**31))
+            if n_jobs == 0:
+                raise ValueError("n_jobs must be None, a positive int or a negative int (all "
+                                 "threads but some), got 0")
+        return min_count
 
     def _resolve_representation(self, corpus, lengths):
         if self.representation != "auto":
@@ -281,8 +292,8 @@ class AnchorWords(Factorizer):
             if representation == "domain":
                 space = _spaces.DomainSpace(corpus.counts)
             else:
-                space = _spaces.CooccurrenceSpace(corpus.counts, rectify=bool(self.rectify), n_topics=n_topics,
-                                                  rng=rng, budget=budget)
+                space = _spaces.CooccurrenceSpace(corpus.counts, rectify=bool(self.rectify),
+                                                  n_topics=n_topics, rng=rng, budget=budget)
             timings["representation"] = time.perf_counter() - start
 
             start = time.perf_counter()
@@ -335,13 +346,15 @@ class AnchorWords(Factorizer):
         positions = np.arange(points.shape[0], dtype=np.int64)
         found = np.empty(n_topics, dtype=np.int64)
         info = np.zeros(3, dtype=np.int64)
-        _anchor.find_anchors(np.ascontiguousarray(points, dtype=np.float64), positions, _CLEANUP_PASSES, found,
-                             np.empty((capacity, points.shape[1])), np.empty((positions.shape[0], capacity)),
-                             np.empty(positions.shape[0]), info)
+        n_points = positions.shape[0]
+        _anchor.find_anchors(np.ascontiguousarray(points, dtype=np.float64), positions,
+                             _CLEANUP_PASSES, found, np.empty((capacity, points.shape[1])),
+                             np.empty((n_points, capacity)), np.empty(n_points), info)
         if info[0] < n_topics:
-            warnings.warn(f"the candidate rows span only {int(info[0])} affinely independent directions for "
-                          f"n_topics = {n_topics}: some anchors are not identifiable (try fewer topics or a "
-                          "smaller min_count)", RuntimeWarning, stacklevel=4)
+            warnings.warn(f"the candidate rows span only {int(info[0])} affinely independent "
+                          f"directions for n_topics = {n_topics}: some anchors are not "
+                          "identifiable (try fewer topics or a smaller min_count)",
+                          RuntimeWarning, stacklevel=4)
         return candidates[found]
 
     def _recover(self, space, n_threads):
@@ -376,6 +389,7 @@ class AnchorWords(Factorizer):
     def _warn_unconverged(self, gap, n_iter):
         stuck = n_iter >= self.max_iter
         if stuck.any():
-            warnings.warn(f"the per-word solver reached max_iter = {self.max_iter} for {int(stuck.sum())} "
-                          f"words (largest duality gap {float(gap[stuck].max()):.3g} > tol = {self.tol}); "
+            warnings.warn(f"the per-word solver reached max_iter = {self.max_iter} for "
+                          f"{int(stuck.sum())} words (largest duality gap "
+                          f"{float(gap[stuck].max()):.3g} > tol = {self.tol}); "
                           "increase max_iter or tol", ConvergenceWarning, stacklevel=4)
