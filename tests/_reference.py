@@ -246,6 +246,27 @@ def l2_simplex(row, anchor_rows, max_iter, tol):
     return _eg_minimise(f, grad, anchor_rows.shape[0], max_iter, tol * (row @ row))
 
 
+def kl_hessian(vals, ca, anchor_sub):
+    """Hessian of sum_j vals_j log(vals_j / (c @ A)_j) in c: sum_j vals_j a_j a_j^T / ca_j^2."""
+    weighted = anchor_sub * (vals / ca**2)
+    return weighted @ anchor_sub.T
+
+
+def newton_face_step(hess, grad, c, support, drop=1e3):
+    """The Newton step on the face ``support`` by one dense KKT solve: coordinates off the face
+    shrink ``drop``-fold; on it, minimise grad.d + d^T hess d / 2 subject to sum(d) = 0."""
+    support = np.asarray(support)
+    step = -c * (1.0 - 1.0 / drop)
+    step[support] = 0.0
+    m = support.shape[0]
+    kkt = np.zeros((m + 1, m + 1))
+    kkt[:m, :m] = hess[np.ix_(support, support)]
+    kkt[:m, m] = kkt[m, :m] = 1.0
+    solution = np.linalg.solve(kkt, np.concatenate([-grad[support], [-step.sum()]]))
+    step[support] = solution[:m]
+    return step
+
+
 
 # ---------------------------------------------------------------- posterior / metrics
 

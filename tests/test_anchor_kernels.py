@@ -7,7 +7,7 @@ import scipy.sparse as sp
 
 from llstopic._kernels import anchor as anchor_kernels
 from llstopic._kernels import cooccurrence as cooc_kernels
-from llstopic._kernels import recovery
+from llstopic._kernels import newton, recovery
 
 import _reference as ref
 
@@ -240,3 +240,36 @@ def test_solver_stops_at_max_iter():
     row, anchors = _solver_problem(2)
     _, _, gap, n_iter = _kl(row, anchors, max_iter=3, tol=0.0)
     assert n_iter[0] == 3 and gap[0] > 0
+
+
+# ------------------------------------------------------------ Newton helpers
+def test_kl_hessian_matches_twin_on_a_support():
+    rng = np.random.default_rng(0)
+    anchors = rng.dirichlet(np.ones(37), size=6)        # 37 entries: not a multiple of 4
+    vals = rng.dirichlet(np.ones(37))
+    ca = rng.dirichlet(np.ones(6)) @ anchors
+    support = np.array([0, 2, 3, 5], dtype=np.int64)
+    hess = np.full((6, 6), np.nan)
+    newton.kl_hessian(vals, ca, np.ascontiguousarray(anchors.T), support, 4, hess)
+    want = ref.kl_hessian(vals, ca, anchors)
+    block = np.ix_(support, support)
+    np.testing.assert_allclose(hess[block], want[block], rtol=1e-13)
+    assert np.isnan(hess[1]).all()                     # rows off the support are not touched
+
+
+def test_newton_direction_matches_a_dense_kkt_solve():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(20, 5))
+    hess = x.T @ x
+    grad = rng.normal(size=5)
+    c = np.array([0.3, 1e-12, 0.25, 0.2, 0.25])
+    support = np.array([0, 2, 3, 4], dtype=np.int64)    # coordinate 1 is off the face: it shrinks
+    step = np.empty(5)
+    status, mu = newton.newton_direction(hess, grad, c, support, 4, np.zeros(5, dtype=bool), step,
+                                         np.empty((2, 5)))
+    np.testing.assert_allclose(step, ref.newton_face_step(hess, grad, c, support), atol=1e-13)
+    assert step.sum() == pytest.approx(0.0, abs=1e-15)
+    assert status == (1 if (c + step)[support].min() > 0 else 2)
+    # stationarity on the face: grad + hess_FF @ step_F = mu on the support F
+    face = grad[support] + hess[np.ix_(support, support)] @ step[support]
+    np.testing.assert_allclose(face, mu, atol=1e-12)
