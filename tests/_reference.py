@@ -99,8 +99,9 @@ def format_triplets(rows, cols, values):
 
 
 def infer_proportions(counts, topic_word, max_iter, tol):
-    """EM on the mixture weights of each row of a dense count matrix, one row at
-    a time, with the same duality-gap stop as ``_kernels.inference``."""
+    """Maximum-likelihood p_d(y) with the topics fixed: EM on the mixture weights
+    of each row of a dense count matrix, one row at a time, stopped when the
+    duality gap ``max_y g_y - 1`` is at most ``tol`` (slow, sublinear, obvious)."""
     counts = np.asarray(counts, dtype=np.float64)
     n_topics = topic_word.shape[0]
     out = np.full((counts.shape[0], n_topics), 1.0 / n_topics)

@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-from .._kernels.inference import infer_proportions
+from .._kernels.recovery import kl_recover_parallel
 from .._validation import check_count_matrix, check_positive_int, check_random_state
 from .._version import __version__
 
@@ -80,9 +80,10 @@ class Factorizer(BaseEstimator):
     _saved_attributes: tuple = ()
     _registry_name: str | None = None
 
-    #: iterations and duality-gap tolerance of the maximum-likelihood inference of p_d(y)
+    #: iterations and duality-gap tolerance (nats per token) of the
+    #: maximum-likelihood inference of p_d(y)
     _infer_max_iter = 1000
-    _infer_tol = 1e-7
+    _infer_tol = 1e-9
 
     # ------------------------------------------------------------- fitting
     def fit(self, X, y=None):
@@ -155,12 +156,17 @@ class Factorizer(BaseEstimator):
         """
         topic_word = self.topic_word_ if topic_word is None else topic_word
         topic_word = np.ascontiguousarray(topic_word, dtype=np.float64)
-        n_topics = topic_word.shape[0]
-        domain_topic = np.full((counts.shape[0], n_topics), 1.0 / n_topics)
-        n_iter = np.zeros(counts.shape[0], dtype=np.int64)
-        infer_proportions(counts.indptr.astype(np.int64), counts.indices.astype(np.int64),
-                          counts.data.astype(np.float64), topic_word, domain_topic, n_iter,
-                          self._infer_max_iter, self._infer_tol)
+        n_domains, n_topics = counts.shape[0], topic_word.shape[0]
+        domain_topic = np.full((n_domains, n_topics), 1.0 / n_topics)
+        # The same simplex solver as the anchor recovery: row d of the counts
+        # against the topic rows, minimising KL(p(x|d) || p_d(y) @ topic_word),
+        # i.e. maximising the likelihood (a concave problem); words no topic
+        # produces are skipped; a domain without usable tokens stays uniform.
+        loss, gap = np.empty(n_domains), np.empty(n_domains)
+        n_iter = np.zeros(n_domains, dtype=np.int64)
+        kl_recover_parallel(counts.indptr.astype(np.int64), counts.indices.astype(np.int64),
+                            counts.data.astype(np.float64), topic_word, domain_topic, loss, gap, n_iter,
+                            self._infer_max_iter, self._infer_tol, True)
         return domain_topic
 
     def _infer(self, counts):

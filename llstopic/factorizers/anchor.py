@@ -179,10 +179,6 @@ class AnchorWords(Factorizer):
 
     _saved_attributes = ("anchors_", "anchor_words_", "representation_", "min_count_",
                          "n_candidates_", "projection_dim_", "recovery_loss_", "n_iter_")
-    #: the p_d(y) inference runs to a tighter gap than the base default: anchor
-    #: words are exact in the population limit, and so should p_d(y) be
-    _infer_max_iter = 2000
-    _infer_tol = 1e-9
 
     def __init__(self, n_topics, *, representation="auto", loss="kl", min_count=None,
                  rectify=False, max_iter=3000, tol=1e-6, n_jobs=None, random_state=None):
