@@ -128,18 +128,6 @@ def _kl_decrease_scaled(vals, ca, dca, t):
 
 
 @nb.njit(**_NJIT)
-def _kl_decrease(vals, ca, dca):
-    """f(c + step) - f(c) for the KL objective, from ``dca = step @ A``."""
-    delta = 0.0
-    for j in range(vals.shape[0]):
-        ratio = dca[j] / ca[j]
-        if ratio <= -1.0:
-            return np.inf
-        delta -= vals[j] * np.log1p(ratio)
-    return delta
-
-
-@nb.njit(**_NJIT)
 def _predicted(grad, gmin, step):
     pred = 0.0
     for i in range(grad.shape[0]):
@@ -217,7 +205,7 @@ def kl_simplex(vals, anchor_sub, anchor_sub_t, c, max_iter, tol, newton):
             pred = _eg_step(c, grad, gmin, eta, step)
             if pred == pred:  # not nan
                 _mix(step, anchor_sub, dca)
-                if _kl_decrease(vals, ca, dca) <= _ARMIJO * pred:
+                if _kl_decrease_scaled(vals, ca, dca, 1.0) <= _ARMIJO * pred:
                     accepted = True
                     break
             eta *= 0.5
