@@ -31,6 +31,28 @@ _NJIT = dict(cache=True, nogil=True)
 
 
 @nb.njit(**_NJIT)
+def _orthogonalize(vec, basis, n_basis):
+    """Remove from ``vec`` its components along rows ``0..n_basis-1`` of the
+    orthonormal ``basis`` (classical Gram-Schmidt, twice, for stability);
+    return the squared norm of what is left.
+
+    vec : IN/OUT float64 (dim,); basis : IN float64 (>= n_basis, dim)
+    """
+    dim = vec.shape[0]
+    for _ in range(2):
+        for b in range(n_basis):
+            proj = 0.0
+            for t in range(dim):
+                proj += vec[t] * basis[b, t]
+            for t in range(dim):
+                vec[t] -= proj * basis[b, t]
+    norm2 = 0.0
+    for t in range(dim):
+        norm2 += vec[t] * vec[t]
+    return norm2
+
+
+@nb.njit(**_NJIT)
 def _argmax_free(score, taken):
     """Index of the largest ``score`` among entries not ``taken`` (first on ties)."""
     best = -1
@@ -51,16 +73,7 @@ def _add_direction(points, candidates, origin, pos, basis, n_basis, coords, resi
     r = np.empty(dim)
     for t in range(dim):
         r[t] = points[x, t] - origin[t]
-    for _ in range(2):  # classical Gram-Schmidt, twice
-        for b in range(n_basis):
-            proj = 0.0
-            for t in range(dim):
-                proj += r[t] * basis[b, t]
-            for t in range(dim):
-                r[t] -= proj * basis[b, t]
-    norm2 = 0.0
-    for t in range(dim):
-        norm2 += r[t] * r[t]
+    norm2 = _orthogonalize(r, basis, n_basis)
     if norm2 <= tiny or n_basis >= basis.shape[0]:
         resid2[pos] = 0.0
         return n_basis
@@ -93,16 +106,7 @@ def _distance_to_others(coords, resid2, n_basis, anchor_pos, skip, out):
             continue
         for t in range(n_basis):
             w[t] = coords[anchor_pos[a], t] - coords[ref_pos, t]
-        for _ in range(2):
-            for b in range(n_local):
-                proj = 0.0
-                for t in range(n_basis):
-                    proj += w[t] * local[b, t]
-                for t in range(n_basis):
-                    w[t] -= proj * local[b, t]
-        norm2 = 0.0
-        for t in range(n_basis):
-            norm2 += w[t] * w[t]
+        norm2 = _orthogonalize(w, local, n_local)
         if norm2 > 1e-28:
             inv = 1.0 / np.sqrt(norm2)
             for t in range(n_basis):
