@@ -34,13 +34,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from scipy.optimize import linear_sum_assignment  # noqa: E402
 from sklearn.cluster import KMeans  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from llstopic import DDFA, domain_topic_error, matched_accuracy  # noqa: E402
+from llstopic import DDFA, domain_topic_error, match_labels, matched_accuracy  # noqa: E402
 from llstopic.datasets import load_digits_lls  # noqa: E402
 
 SEEDS = (0, 1, 2)
@@ -56,16 +55,6 @@ SETTINGS = [
      dict(grouping="digits", n_domains=20, alpha=0.5, max_condition=4)),
 ]
 FACTORIZERS = ("nmf", "anchor", "lda")
-
-
-def permutation_by_accuracy(labels, predicted, n_topics):
-    """perm with estimated label perm[i] matched to true label i (best accuracy)."""
-    confusion = np.zeros((n_topics, n_topics))
-    np.add.at(confusion, (labels, predicted), 1)
-    rows, cols = linear_sum_assignment(confusion, maximize=True)
-    perm = np.empty(n_topics, dtype=np.int64)
-    perm[rows] = cols
-    return perm
 
 
 def shares(groups, domains, n_groups, n_domains):
@@ -97,7 +86,7 @@ def run_seed(kwargs, seed):
     kmeans = KMeans(n_topics, n_init=10, random_state=seed).fit(scaler.transform(data.X_train))
     t_kmeans = time.perf_counter() - start
     pred = kmeans.predict(scaler.transform(data.X_test))
-    perm = permutation_by_accuracy(y_test, pred, n_topics)
+    perm = match_labels(y_test, pred, n_topics)
     est = shares(kmeans.labels_, data.domains_train, n_topics, n_domains)
     rows["k-means on pixels"] = (matched_accuracy(y_test, pred),
                                  domain_topic_error(truth, est, permutation=perm), t_kmeans)
@@ -111,7 +100,7 @@ def run_seed(kwargs, seed):
             model.fit(data.X_train, data.domains_train)
         elapsed = time.perf_counter() - start
         pred = model.predict(data.X_test, d_test)
-        perm = permutation_by_accuracy(y_test, pred, n_topics)
+        perm = match_labels(y_test, pred, n_topics)
         error = domain_topic_error(truth, model.domain_topic_, permutation=perm)
         rows[f"DDFA-{name}"] = (matched_accuracy(y_test, pred), error, elapsed)
         if name == "nmf":

@@ -33,6 +33,7 @@ _EXPORTS = {
     "topic_word_error": ".metrics",
     "domain_topic_error": ".metrics",
     "matched_accuracy": ".metrics",
+    "match_labels": ".metrics",
     "oracle_topic_word": ".metrics",
     "lls_posterior": ".posterior",
     "lls_predict": ".posterior",

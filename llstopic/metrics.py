@@ -30,6 +30,7 @@ __all__ = [
     "topic_word_error",
     "domain_topic_error",
     "matched_accuracy",
+    "match_labels",
     "oracle_topic_word",
 ]
 
@@ -206,6 +207,43 @@ def matched_accuracy(y_true, y_pred):
                             minlength=true_values.shape[0] * n_pred).reshape(-1, n_pred)
     rows, cols = linear_sum_assignment(confusion, maximize=True)
     return float(confusion[rows, cols].sum() / y_true.shape[0])
+
+
+def match_labels(y_true, y_pred, n_labels):
+    """The label permutation that maximises matched accuracy.
+
+    The same convention as :func:`match_topics`: estimated label ``perm[i]``
+    plays true label ``i``, so ``est_domain_topic[:, perm]`` lines up with the
+    truth.  Use it where there is no p(x|y) to match, e.g. continuous data.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of int, shape (n_samples,)
+        Labels in ``0 .. n_labels - 1``.
+    n_labels : int
+
+    Returns
+    -------
+    perm : ndarray of int64, shape (n_labels,)
+
+    Examples
+    --------
+    >>> from llstopic import match_labels
+    >>> match_labels([0, 0, 1, 2], [2, 2, 0, 1], 3)
+    array([2, 0, 1])
+    """
+    n_labels = check_positive_int(n_labels, "n_labels")
+    y_true = check_id_array(y_true, "y_true", upper=n_labels, upper_name="n_labels")
+    y_pred = check_id_array(y_pred, "y_pred", upper=n_labels, upper_name="n_labels")
+    if y_true.shape[0] != y_pred.shape[0]:
+        raise ValueError(f"y_true and y_pred must have the same length, got {y_true.shape[0]} "
+                         f"and {y_pred.shape[0]}")
+    confusion = np.bincount(y_true * n_labels + y_pred,
+                            minlength=n_labels * n_labels).reshape(n_labels, n_labels)
+    rows, cols = linear_sum_assignment(confusion, maximize=True)
+    perm = np.empty(n_labels, dtype=np.int64)
+    perm[rows] = cols
+    return perm
 
 
 def oracle_topic_word(words, labels, n_words, n_topics):

@@ -13,7 +13,7 @@ from sklearn.svm import SVC
 from llstopic._discriminator import project_rows_onto_simplex
 from llstopic.continuous import DDFA, DomainDiscretizer
 from llstopic.factorizers._base import Factorizer
-from llstopic.metrics import domain_topic_error, matched_accuracy
+from llstopic.metrics import domain_topic_error, match_labels, matched_accuracy
 from llstopic.synthetic import make_domain_topic
 
 
@@ -30,18 +30,6 @@ def blobs(seed, *, n_per_domain=200, n_topics=3, n_domains=5, sep=5.0, dim=4):
                              for d in range(n_domains)])
     X = centers[labels] + rng.normal(size=(labels.shape[0], dim))
     return X, domains, labels, domain_topic, centers
-
-
-def accuracy_permutation(labels, predicted, n_topics):
-    """perm with estimated topic perm[i] playing true topic i (best test accuracy)."""
-    from scipy.optimize import linear_sum_assignment
-
-    confusion = np.zeros((n_topics, n_topics))
-    np.add.at(confusion, (labels, predicted), 1)
-    rows, cols = linear_sum_assignment(confusion, maximize=True)
-    perm = np.empty(n_topics, dtype=np.int64)
-    perm[rows] = cols
-    return perm
 
 
 class FixedFactorizer(Factorizer):
@@ -176,7 +164,7 @@ def test_ddfa_recovers_planted_labels_and_mixes(factorizer):
     # error of 0.025) leave room for solver noise only.
     assert oracle_accuracy >= 0.99
     assert accuracy >= oracle_accuracy - 0.05
-    perm = accuracy_permutation(labels, predicted, 3)
+    perm = match_labels(labels, predicted, 3)
     error = domain_topic_error(domain_topic, model.domain_topic_, permutation=perm)
     assert error <= 2 * sampling_error + 0.01
     assert matched_accuracy(labels, model.discretizer_.words_) >= oracle_accuracy - 0.05

@@ -208,3 +208,33 @@ def test_matched_accuracy_bad_input(y_true, y_pred, message):
 def test_oracle_bad_input(args, message):
     with pytest.raises(ValueError, match=message):
         oracle_topic_word(*args)
+
+
+def test_match_labels_inverts_a_relabelling_and_agrees_with_matched_accuracy():
+    from llstopic import match_labels
+
+    rng = np.random.default_rng(0)
+    y_true = rng.integers(0, 4, size=500)
+    relabel = np.array([2, 0, 3, 1])
+    y_pred = relabel[y_true]
+    noisy = y_pred.copy()
+    noisy[:60] = rng.integers(0, 4, size=60)
+    perm = match_labels(y_true, noisy, 4)
+    np.testing.assert_array_equal(perm, relabel)  # estimated label perm[i] plays true label i
+    inverse = np.argsort(perm)
+    assert np.mean(inverse[noisy] == y_true) == pytest.approx(matched_accuracy(y_true, noisy))
+    # a predicted label that never occurs still gets a place in the permutation
+    assert sorted(match_labels([0, 1, 2], [0, 0, 1], 3)) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("args, match", [
+    (([0, 1], [0], 2), "same length"),
+    (([0, 3], [0, 1], 3), "y_true\\[1\\] = 3 is out of range: it must be < n_labels = 3"),
+    (([0, 1], [0, -1], 2), "y_pred must be non-negative"),
+    (([0], [0], 0), "n_labels must be >= 1"),
+])
+def test_match_labels_bad_input(args, match):
+    from llstopic import match_labels
+
+    with pytest.raises(ValueError, match=match):
+        match_labels(*args)
