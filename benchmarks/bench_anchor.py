@@ -31,7 +31,7 @@ import scipy.sparse as sp
 
 from llstopic import AnchorWords, make_finite_lls
 from llstopic._kernels import recovery
-from llstopic.factorizers import _anchor_spaces
+from llstopic.factorizers.anchor import _spaces as _anchor_spaces
 from llstopic.metrics import topic_word_error
 
 ARMIJO, ETA_MIN, NEWTON_START, NEWTON_EVERY, DROP, HALVINGS = 1e-4, 1e-30, 8, 8, 1e3, 8

@@ -45,8 +45,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import numpy as np  # noqa: E402
 
 import llstopic  # noqa: E402
-from llstopic._measure import PeakMemory  # noqa: E402
-from llstopic.compare import compare, make_default_problem  # noqa: E402
+from llstopic.evaluation._memory import PeakMemory  # noqa: E402
+from llstopic.evaluation import compare, make_default_problem  # noqa: E402
 from llstopic.metrics import topic_word_error  # noqa: E402
 
 TARGET_SPEEDUP = 10.0

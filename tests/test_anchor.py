@@ -11,8 +11,8 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 import llstopic
 from llstopic import AnchorWords, Corpus, make_factorizer, make_finite_lls
-from llstopic.factorizers import _anchor_spaces
-from llstopic.factorizers import anchor as anchor_module
+from llstopic.factorizers.anchor import _spaces as _anchor_spaces
+from llstopic.factorizers.anchor import _estimator as anchor_module
 from llstopic.metrics import match_topics, topic_word_error
 
 

@@ -8,7 +8,7 @@ from sklearn.exceptions import NotFittedError
 
 import llstopic
 from llstopic import Corpus, Factorizer, available, load, make_factorizer, register_factorizer
-from llstopic.factorizers import _base
+from llstopic.factorizers import _registry
 
 
 class FixedTopics(Factorizer):
@@ -35,7 +35,7 @@ class FixedTopics(Factorizer):
 def _registered():
     register_factorizer("fixed-test", FixedTopics)
     yield
-    _base._REGISTRY.pop("fixed-test", None)
+    _registry._TABLE.pop("fixed-test", None)
 
 
 TOPICS = np.array([[0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.25, 0.75]])

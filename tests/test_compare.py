@@ -11,10 +11,11 @@ import pytest
 import scipy.sparse as sp
 
 from llstopic import Corpus, make_finite_lls
-from llstopic._measure import PeakMemory
-from llstopic._progress import Progress
-from llstopic.compare import Comparison, compare, heldout_log_likelihood, sweep_tokens
-from llstopic.factorizers import Factorizer, _base
+from llstopic.evaluation._memory import PeakMemory
+from llstopic.evaluation._progress import Progress
+from llstopic.evaluation import Comparison, compare, sweep_tokens
+from llstopic.metrics import log_likelihood
+from llstopic.factorizers import Factorizer, _registry
 from llstopic.metrics import matched_accuracy, topic_word_error
 from llstopic.posterior import lls_predict
 
@@ -41,9 +42,9 @@ def truth_method(problem):
         def _fit(self, corpus, rng):
             return problem.topic_word[self.perm], problem.domain_topic[:, self.perm]
 
-    _base.register_factorizer(TRUTH, Truth)
+    _registry.register_factorizer(TRUTH, Truth)
     yield TRUTH
-    _base._REGISTRY.pop(TRUTH, None)
+    _registry._TABLE.pop(TRUTH, None)
 
 
 def test_perfect_method_scores_zero_error_and_the_truths_figures(problem, truth_method):
@@ -112,9 +113,9 @@ def test_heldout_log_likelihood_matches_a_loop():
             p = (1 - 1e-10) * domain_topic[d] @ topic_word[:, w] + 1e-10 / 7
             expected += counts[d, w] * np.log(p)
             total += counts[d, w]
-    got = heldout_log_likelihood(topic_word, domain_topic, sp.csr_matrix(counts))
+    got = log_likelihood(sp.csr_matrix(counts), topic_word, domain_topic)
     assert got == pytest.approx(expected / total, rel=1e-12)
-    assert np.isnan(heldout_log_likelihood(topic_word, domain_topic, sp.csr_matrix((4, 7))))
+    assert np.isnan(log_likelihood(sp.csr_matrix((4, 7)), topic_word, domain_topic))
 
 
 def test_corpus_without_truth_reports_likelihood_coherence_and_top_words(problem):
@@ -233,16 +234,16 @@ def test_progress_draws_only_on_a_terminal():
     assert quiet.getvalue() == ""
 
 
-def test_module_and_function_names_both_work():
-    # importing the module binds llstopic.compare to it; it must still be callable
-    code = ("import llstopic.compare, llstopic, numpy as np;"
+def test_llstopic_compare_is_the_function():
+    # the engine lives in llstopic.evaluation; llstopic.compare is the function, not a module
+    code = ("import llstopic, llstopic.evaluation;"
             "p = llstopic.make_finite_lls(60, 2, 4, 500, alpha=1.0, beta=0.5, random_state=0);"
             "r = llstopic.compare(p, ['nmf'], progress=False);"
-            "print(type(r).__name__, len(r))")
+            "print(type(r).__name__, len(r), llstopic.compare is llstopic.evaluation.compare)")
     env = {**os.environ, "PYTHONPATH": ROOT}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=env, cwd=ROOT)
-    assert out.stdout.strip() == "Comparison 1"
+    assert out.stdout.strip() == "Comparison 1 True"
 
 
 def test_matched_accuracy_agrees_with_the_engine(problem, truth_method):

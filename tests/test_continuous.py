@@ -10,7 +10,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.naive_bayes import GaussianNB
 from sklearn.svm import SVC
 
-from llstopic._discriminator import project_rows_onto_simplex
+from llstopic.continuous._discriminator import project_rows_onto_simplex
 from llstopic.continuous import DDFA, DomainDiscretizer
 from llstopic.factorizers._base import Factorizer
 from llstopic.metrics import domain_topic_error, match_labels, matched_accuracy

@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import llstopic._corpus_build as build
+import llstopic.corpus._build as build
 from llstopic import Corpus
 
 import _reference as ref

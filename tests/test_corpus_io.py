@@ -12,7 +12,7 @@ import scipy.io
 import scipy.sparse as sp
 from hypothesis import given, settings
 
-import llstopic._corpus_io as cio
+import llstopic.corpus._io as cio
 from llstopic import Corpus
 
 from test_corpus import corpora

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import llstopic._corpus_build as build
+import llstopic.corpus._build as build
 from llstopic._kernels import counts as ck
 from llstopic._kernels import triplets as tk
 

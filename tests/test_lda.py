@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 import llstopic
 from llstopic import GensimLDA
-from llstopic.factorizers.lda import _CsrStream
+from llstopic.corpus._gensim import GensimBow
 from llstopic.metrics import topic_word_error
 from llstopic.synthetic import make_finite_lls
 
@@ -29,10 +29,10 @@ def fitted(problem):
 
 def test_stream_yields_the_rows_without_densifying():
     counts = sp.csr_matrix(np.array([[0, 2, 0, 1], [0, 0, 0, 0], [5, 0, 0, 0]], dtype=np.int64))
-    stream = _CsrStream(counts)
+    stream = GensimBow(counts)
     expected = [[(1, 2), (3, 1)], [], [(0, 5)]]
     assert len(stream) == 3 and list(stream) == expected and list(stream) == expected  # re-iterable
-    assert stream._data is counts.data  # a view of the CSR arrays, not a copy
+    assert stream._counts is counts  # a view of the CSR arrays, not a copy
 
 
 def test_topics_and_proportions_come_from_gensim(problem, fitted):
@@ -40,7 +40,7 @@ def test_topics_and_proportions_come_from_gensim(problem, fitted):
     np.testing.assert_allclose(fitted.topic_word_, gensim_model.get_topics(), rtol=1e-12)
     # gensim's own document-topic inference, run to convergence, with full rows
     gensim_model.iterations = 1000
-    for d, row in enumerate(_CsrStream(problem.corpus.counts)):
+    for d, row in enumerate(GensimBow(problem.corpus.counts)):
         full = dict(gensim_model.get_document_topics(row, minimum_probability=0))
         np.testing.assert_allclose([full.get(k, 0.0) for k in range(3)], fitted.domain_topic_[d], atol=1e-6)
     assert (fitted.domain_topic_ > 0).all()  # full rows: nothing cut at a minimum probability

@@ -16,7 +16,7 @@ from llstopic import (
     make_topic_word,
     oracle_topic_word,
 )
-from llstopic import _sampling
+from llstopic.synthetic import _sampling
 
 # ----------------------------------------------------------- make_domain_topic
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import llstopic
-from llstopic.factorizers import _base
+from llstopic.factorizers import _registry
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 SECTION = "## Bring your own factorizer"
@@ -39,7 +39,7 @@ def run_snippet():
 
     The snippet registers ``"sklearn-lda"``; registering is global, so it runs once.
     """
-    _base._REGISTRY.pop(NAME, None)  # in case another import of this module ran it already
+    _registry._TABLE.pop(NAME, None)  # in case another import of this module ran it already
     namespace = {"__name__": "llstopic_readme_example"}
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):

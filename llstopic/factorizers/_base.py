@@ -4,14 +4,11 @@ A factorizer turns counts of shape (n_domains, n_words) into
 ``topic_word_`` p(x|y), of shape (n_topics, n_words), and ``domain_topic_``
 p_d(y), of shape (n_domains, n_topics).  Subclasses implement ``_fit`` (and
 optionally ``_check_params`` and ``_infer``); validation, inference for new
-domains, posteriors, likelihoods, persistence and the registry live here once.
+domains, posteriors and likelihoods live here once (persistence in ``_persistence``,
+the name table in ``_registry``).
 """
 
 from __future__ import annotations
-
-import importlib
-import json
-import os
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -19,21 +16,8 @@ from sklearn.exceptions import NotFittedError
 
 from .._kernels.recovery import kl_recover_parallel
 from .._validation import check_count_matrix, check_positive_int, check_random_state
-from .._version import __version__
 
-__all__ = ["Factorizer", "register_factorizer", "make_factorizer", "available", "load"]
-
-_FORMAT = "llstopic-factorizer"
-_FORMAT_VERSION = 1
-
-# Built-in back ends resolve lazily, so that importing llstopic does not import
-# gensim and the registry has no import cycle.
-_BUILTIN = {
-    "anchor": "llstopic.factorizers.anchor:AnchorWords",
-    "nmf": "llstopic.factorizers.nmf:NMF",
-    "lda": "llstopic.factorizers.lda:GensimLDA",
-}
-_REGISTRY: dict[str, type] = {}
+__all__ = ["Factorizer"]
 
 
 def _as_counts(X, name="X"):
@@ -227,15 +211,10 @@ class Factorizer(BaseEstimator):
         float
         """
         self._check_fitted()
-        if not (0.0 <= smoothing < 1.0):
-            raise ValueError(f"smoothing must be in [0, 1), got {smoothing!r}")
+        from ..metrics import log_likelihood
+
         counts = self._check_new_counts(X)
-        domain_topic = self.transform(counts)
-        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-        prob = np.einsum("ik,ki->i", domain_topic[rows], self.topic_word_[:, counts.indices])
-        prob = (1.0 - smoothing) * prob + smoothing / self.n_words_in_
-        with np.errstate(divide="ignore"):
-            return float(np.dot(counts.data, np.log(prob)) / counts.data.sum())
+        return log_likelihood(counts, self.topic_word_, self.transform(counts), smoothing=smoothing)
 
     def top_words(self, n=10):
         """The ``n`` most probable words of each topic.
@@ -261,35 +240,10 @@ class Factorizer(BaseEstimator):
         an untrusted file cannot run code.  Back-end objects (``model_``) are
         not saved.
         """
+        from ._persistence import save_factorizer
+
         self._check_fitted()
-        name = _registry_name_of(type(self))
-        params = self.get_params(deep=False)
-        try:
-            json.dumps(params)
-        except TypeError as exc:
-            raise TypeError(f"cannot save {type(self).__name__}: a parameter is not JSON-serialisable ({exc})") from None
-        arrays, scalars = {}, {}
-        names = ("topic_word_", "domain_topic_", "n_topics_", "n_words_in_", "n_domains_", "vocabulary_")
-        for attr in names + tuple(self._saved_attributes):
-            value = getattr(self, attr, None)
-            if isinstance(value, np.ndarray):
-                if value.dtype == object:
-                    raise TypeError(f"cannot save attribute {attr}: object arrays are not supported")
-                arrays[attr] = value
-            else:
-                if isinstance(value, np.generic):
-                    value = value.item()
-                try:
-                    json.dumps(value)
-                except TypeError:
-                    raise TypeError(f"cannot save attribute {attr} of type {type(value).__name__}") from None
-                scalars[attr] = value
-        meta = {"format": _FORMAT, "format_version": _FORMAT_VERSION, "llstopic_version": __version__,
-                "factorizer": name, "params": params, "attributes": scalars}
-        if "__meta__" in arrays:
-            raise ValueError("an attribute may not be called __meta__")
-        with open(os.fspath(path), "wb") as fh:
-            np.savez(fh, __meta__=np.array(json.dumps(meta)), **arrays)
+        save_factorizer(self, path)
 
 
 def _normalize_rows(matrix, name):
@@ -299,103 +253,3 @@ def _normalize_rows(matrix, name):
     if (sums <= 0).any():
         raise RuntimeError(f"{name} has a row with zero mass")
     return matrix / sums
-
-
-# ---------------------------------------------------------------- registry
-def register_factorizer(name, cls=None):
-    """Register a factorizer class under ``name`` for :func:`make_factorizer`.
-
-    Use as ``register_factorizer("mine", MyFactorizer)`` or as a class
-    decorator ``@register_factorizer("mine")``.  The class must accept
-    ``n_topics`` as its first argument and provide ``fit`` returning an object
-    with ``topic_word_`` and ``domain_topic_``; subclassing :class:`Factorizer`
-    gives the rest of the interface.
-    """
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"name must be a non-empty string, got {name!r}")
-
-    def decorator(klass):
-        if not isinstance(klass, type) or not callable(getattr(klass, "fit", None)):
-            raise TypeError(f"a factorizer must be a class with a fit method, got {klass!r}")
-        existing = _REGISTRY.get(name)
-        builtin = _BUILTIN.get(name)
-        qualname = f"{klass.__module__}:{klass.__qualname__}"
-        if (existing is not None and existing is not klass) or (builtin is not None and builtin != qualname):
-            raise ValueError(f"a factorizer named {name!r} is already registered")
-        _REGISTRY[name] = klass
-        if issubclass(klass, Factorizer):
-            klass._registry_name = name
-        return klass
-
-    return decorator if cls is None else decorator(cls)
-
-
-def available():
-    """Names of the registered factorizers, sorted."""
-    return sorted(set(_BUILTIN) | set(_REGISTRY))
-
-
-def _resolve(name):
-    if name in _REGISTRY:
-        return _REGISTRY[name]
-    if name in _BUILTIN:
-        module, _, attr = _BUILTIN[name].partition(":")
-        klass = getattr(importlib.import_module(module), attr)
-        _REGISTRY.setdefault(name, klass)
-        return klass
-    raise ValueError(f"unknown factorizer {name!r}; available: {', '.join(available())}")
-
-
-def _registry_name_of(klass):
-    for name in available():
-        if name in _REGISTRY and _REGISTRY[name] is klass:
-            return name
-    for name, target in _BUILTIN.items():
-        if target == f"{klass.__module__}:{klass.__qualname__}":
-            return name
-    raise ValueError(f"{klass.__name__} is not registered; call llstopic.register_factorizer(name, "
-                     f"{klass.__name__}) before saving")
-
-
-def make_factorizer(name, n_topics, **params):
-    """Create a factorizer by name: ``make_factorizer("anchor", 10, random_state=0)``.
-
-    Parameters
-    ----------
-    name : str
-        One of :func:`available` (``"anchor"``, ``"nmf"``, ``"lda"`` and any
-        registered by the user).
-    n_topics : int
-    **params
-        Keyword arguments of the factorizer class.
-    """
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a string, got {type(name).__name__}: {name!r}")
-    klass = _resolve(name)
-    try:
-        return klass(n_topics, **params)
-    except TypeError as exc:
-        raise TypeError(f"bad parameters for factorizer {name!r}: {exc}") from None
-
-
-def load(path):
-    """Load a factorizer saved with :meth:`Factorizer.save`.
-
-    The file is read with ``allow_pickle=False``: loading cannot run code.
-    """
-    with np.load(os.fspath(path), allow_pickle=False) as data:
-        if "__meta__" not in data.files:
-            raise ValueError(f"{path!s} is not an llstopic factorizer file (no metadata)")
-        meta = json.loads(str(data["__meta__"]))
-        arrays = {k: data[k] for k in data.files if k != "__meta__"}
-    if meta.get("format") != _FORMAT:
-        raise ValueError(f"{path!s} is not an llstopic factorizer file (format {meta.get('format')!r})")
-    if meta.get("format_version", 0) > _FORMAT_VERSION:
-        raise ValueError(f"{path!s} was written by a newer llstopic (format version {meta['format_version']})")
-    klass = _resolve(meta["factorizer"])
-    model = klass(**meta["params"])
-    for attr, value in meta["attributes"].items():
-        setattr(model, attr, value)
-    for attr, value in arrays.items():
-        setattr(model, attr, value)
-    return model

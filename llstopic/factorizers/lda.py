@@ -9,9 +9,12 @@ import numbers
 
 import numpy as np
 
+from ..corpus._gensim import GensimBow
+from ..metrics import log_likelihood
 from .._validation import check_positive_int, seed_from
 from ._backend_params import BackendParamsMixin, backend_signature, check_backend_keys
-from ._base import Factorizer, register_factorizer
+from ._base import Factorizer
+from ._registry import register_factorizer
 
 __all__ = ["GensimLDA"]
 
@@ -36,30 +39,6 @@ _RESERVED = {
     "workers": "use the GensimLDA argument workers=",
     "random_state": "use the GensimLDA argument random_state=",
 }
-
-
-class _CsrStream:
-    """A gensim corpus view of CSR counts: one ``[(word_id, count), ...]`` list per row.
-
-    Rows are produced one at a time from the CSR arrays (no dense copy); the
-    object can be iterated any number of times and has a ``len``, as gensim's
-    multi-pass training requires.
-    """
-
-    def __init__(self, counts):
-        self._indptr = counts.indptr
-        self._indices = counts.indices
-        self._data = counts.data
-        self._n_rows = counts.shape[0]
-
-    def __len__(self):
-        return self._n_rows
-
-    def __iter__(self):
-        indptr, indices, data = self._indptr, self._indices, self._data
-        for row in range(self._n_rows):
-            lo, hi = indptr[row], indptr[row + 1]
-            yield list(zip(indices[lo:hi].tolist(), data[lo:hi].tolist()))
 
 
 @register_factorizer("lda")
@@ -278,7 +257,7 @@ class GensimLDA(BackendParamsMixin, Factorizer):
 
         klass = LdaMulticore if int(self.workers) > 1 else LdaModel
         kwargs = self._gensim_kwargs(corpus)
-        stream = _CsrStream(corpus.counts)
+        stream = GensimBow(corpus.counts)
         self.inference_seed_ = seed_from(rng)
         seeds = [seed_from(rng) for _ in range(int(self.n_init))]  # n_init=1 runs the first of these
         n_iter = max(int(self.iterations), self._inference_iterations)
@@ -291,7 +270,7 @@ class GensimLDA(BackendParamsMixin, Factorizer):
             model.iterations = train_iterations
             topic_word = np.asarray(model.get_topics(), dtype=np.float64)
             domain_topic = gamma / gamma.sum(axis=1, keepdims=True)
-            score = _log_likelihood(corpus.counts, topic_word, domain_topic)
+            score = log_likelihood(corpus.counts, topic_word, domain_topic, smoothing=0.0)
             if best is None or score > best[0]:
                 best = (score, model, topic_word, domain_topic)
         score, model, topic_word, domain_topic = best
@@ -332,7 +311,7 @@ def _variational_gamma(model, counts, seed, chunksize=2000):
     so the same model and counts always give the same gamma.
     """
     model.random_state = np.random.RandomState(int(seed))
-    stream = _CsrStream(counts)
+    stream = GensimBow(counts)
     out, batch = [], []
     for doc in stream:
         batch.append(doc)
@@ -342,14 +321,6 @@ def _variational_gamma(model, counts, seed, chunksize=2000):
     if batch:
         out.append(model.inference(batch)[0])
     return np.vstack(out).astype(np.float64, copy=False)
-
-
-def _log_likelihood(counts, topic_word, domain_topic):
-    """Per-token log-likelihood of CSR ``counts`` under p_d(x) = domain_topic[d] @ topic_word."""
-    rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-    prob = np.einsum("ik,ki->i", domain_topic[rows], topic_word[:, counts.indices])
-    with np.errstate(divide="ignore"):
-        return float(np.dot(counts.data, np.log(prob)) / counts.data.sum())
 
 
 def _is_sequence(value):

@@ -10,7 +10,8 @@ import scipy.sparse as sp
 
 from .._validation import check_positive_int, seed_from
 from ._backend_params import BackendParamsMixin, backend_signature, check_backend_keys
-from ._base import Factorizer, register_factorizer
+from ._base import Factorizer
+from ._registry import register_factorizer
 
 __all__ = ["NMF"]
 

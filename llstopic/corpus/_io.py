@@ -22,8 +22,8 @@ import os
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernels import triplets as _tk
-from ._validation import check_count_matrix
+from .._kernels import triplets as _tk
+from .._validation import check_count_matrix
 
 _BLOCK_BYTES = 1 << 24  # read files 16 MiB at a time
 _MAX_LINE_BYTES = 1 << 26  # a "line" longer than this is not a triplet line

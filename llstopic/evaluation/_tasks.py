@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
 
-from ._validation import check_random_state
+from .._validation import check_random_state
 
 __all__ = ["finite_task", "corpus_task", "continuous_task"]
 
@@ -31,7 +31,7 @@ _WARMUP_TOKENS = 20_000
 
 
 def _make_factorizer(n_topics):
-    from .factorizers import make_factorizer
+    from ..factorizers import make_factorizer
 
     def make(method, params, seed):
         return make_factorizer(method, n_topics, random_state=seed, **params)
@@ -50,7 +50,7 @@ def _warmup_corpus(corpus, rng):
     documents stay short) so a method takes the same code path as on the full
     data and compiles the same kernels.
     """
-    from .corpus import Corpus
+    from ..corpus import Corpus
 
     n_keep = min(corpus.n_domains, _WARMUP_DOMAINS)
     counts = corpus.counts[:n_keep].copy()
@@ -67,7 +67,7 @@ def _warmup_corpus(corpus, rng):
 
 def _split_tokens(words, domains, heldout, rng, n_words, n_domains):
     """Boolean mask of the training tokens and the held-out counts (or None)."""
-    from .corpus import Corpus
+    from ..corpus import Corpus
 
     if heldout <= 0 or rng is None:
         return np.ones(words.shape[0], dtype=bool), None
@@ -79,11 +79,11 @@ def _split_tokens(words, domains, heldout, rng, n_words, n_domains):
 # ------------------------------------------------------------------ finite LLS
 def finite_task(problem, spec, rng, name):
     """Task for an :class:`~llstopic.synthetic.LLSProblem` (truth known)."""
-    from .compare import heldout_log_likelihood
-    from .corpus import Corpus
-    from .metrics import (domain_topic_error, match_topics, matched_accuracy, oracle_topic_word,
+    from ..metrics import log_likelihood
+    from ..corpus import Corpus
+    from ..metrics import (domain_topic_error, match_topics, matched_accuracy, oracle_topic_word,
                           topic_word_error)
-    from .posterior import lls_predict
+    from ..posterior import lls_predict
 
     n_topics = problem.n_topics
     if spec["n_topics"] is not None and spec["n_topics"] != n_topics:
@@ -111,7 +111,7 @@ def finite_task(problem, spec, rng, name):
         "domain_topic_error": domain_topic_error(true_dt, oracle_dt, permutation=identity),
         "accuracy": float(np.mean(lls_predict(true_tw, true_dt, words, domains) == labels)),
         "heldout_loglik": (None if held_counts is None
-                           else heldout_log_likelihood(true_tw, true_dt, held_counts)),
+                           else log_likelihood(held_counts, true_tw, true_dt)),
     }
     lengths = corpus.domain_lengths()
     info = {
@@ -134,8 +134,8 @@ def finite_task(problem, spec, rng, name):
             "domain_topic_error_oracle": oracle["domain_topic_error"],
             "accuracy": matched_accuracy(labels, model.predict(words, domains)),
             "accuracy_bayes": oracle["accuracy"],
-            "heldout_loglik": (None if held_counts is None else heldout_log_likelihood(
-                model.topic_word_, model.domain_topic_, held_counts)),
+            "heldout_loglik": (None if held_counts is None else log_likelihood(
+                held_counts, model.topic_word_, model.domain_topic_)),
             "heldout_loglik_truth": oracle["heldout_loglik"],
         }
 
@@ -151,8 +151,8 @@ def finite_task(problem, spec, rng, name):
 # ------------------------------------------------------------------ corpus without truth
 def corpus_task(corpus, spec, rng, name):
     """Task for a user :class:`~llstopic.Corpus` (no truth): likelihood and coherence."""
-    from .compare import heldout_log_likelihood
-    from .corpus import Corpus
+    from ..metrics import log_likelihood
+    from ..corpus import Corpus
 
     n_topics = spec["n_topics"]
     if n_topics is None:
@@ -189,8 +189,8 @@ def corpus_task(corpus, spec, rng, name):
     def evaluate(model):
         top = np.argsort(-model.topic_word_, axis=1, kind="stable")[:, :n_top]
         return {
-            "heldout_loglik": (None if held_counts is None else heldout_log_likelihood(
-                model.topic_word_, model.domain_topic_, held_counts)),
+            "heldout_loglik": (None if held_counts is None else log_likelihood(
+                held_counts, model.topic_word_, model.domain_topic_)),
             "coherence_umass": coherence(top),
             "top_words": [[vocabulary[w] for w in row] for row in top],
         }
@@ -206,9 +206,10 @@ class _UMass:
 
     def __init__(self, counts, vocabulary):
         from gensim.corpora import Dictionary
-        from gensim.matutils import Sparse2Corpus
 
-        self.bow = list(Sparse2Corpus(counts, documents_columns=False))
+        from ..corpus._gensim import GensimBow
+
+        self.bow = list(GensimBow(counts))
         self.vocabulary = vocabulary
         self.dictionary = Dictionary.from_corpus(self.bow, id2word=dict(enumerate(vocabulary)))
 
@@ -235,10 +236,10 @@ def continuous_task(problem, spec, rng, name):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from .continuous import DDFA
-    from .corpus import Corpus
-    from .factorizers import make_factorizer
-    from .metrics import domain_topic_error, match_topics, matched_accuracy, oracle_topic_word, topic_word_error
+    from ..continuous import DDFA
+    from ..corpus import Corpus
+    from ..factorizers import make_factorizer
+    from ..metrics import domain_topic_error, match_topics, matched_accuracy, oracle_topic_word, topic_word_error
 
     X, domains, labels = problem["X_train"], problem["domains_train"], problem["labels_train"]
     X_test, domains_test, labels_test = problem["X_test"], problem["domains_test"], problem["labels_test"]

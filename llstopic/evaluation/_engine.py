@@ -23,19 +23,16 @@ as a table, computes its own verdict and converts to pandas or JSON.
 from __future__ import annotations
 
 import json
-import sys
 import time
 import tracemalloc
-import types
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
 
 from . import _report
-from ._measure import PeakMemory
+from ._memory import PeakMemory
 from ._progress import Progress
-from ._validation import check_positive_int, check_random_state
+from .._validation import check_positive_int, check_random_state
 
 __all__ = ["compare", "sweep_tokens", "Comparison", "DEFAULT_METHODS", "DEFAULT_PROBLEMS",
            "make_default_problem"]
@@ -72,7 +69,7 @@ def make_default_problem(regime="LLS regime", *, random_state=0, **overrides):
     -------
     LLSProblem
     """
-    from .synthetic import make_finite_lls
+    from ..synthetic import make_finite_lls
 
     if regime not in DEFAULT_PROBLEMS:
         raise ValueError(f"regime must be one of {sorted(DEFAULT_PROBLEMS)}, got {regime!r}")
@@ -125,7 +122,7 @@ class Comparison(list):
 
     def to_json(self, path=None):
         """The problems, rows and verdict as JSON text; written to ``path`` when given."""
-        from ._version import __version__
+        from .._version import __version__
 
         doc = {"llstopic_version": __version__, "problems": self.problems, "rows": list(self),
                "verdict": self.verdict()}
@@ -244,7 +241,7 @@ def sweep_tokens(tokens_per_domain=DEFAULT_SWEEP, methods=DEFAULT_METHODS, *, pr
         Rows as :func:`compare` (without held-out or memory figures) with a
         ``tokens_per_domain`` column.
     """
-    from .synthetic import make_finite_lls
+    from ..synthetic import make_finite_lls
 
     values = [check_positive_int(v, "tokens_per_domain") for v in np.atleast_1d(tokens_per_domain).tolist()]
     if not values:
@@ -267,7 +264,7 @@ def sweep_tokens(tokens_per_domain=DEFAULT_SWEEP, methods=DEFAULT_METHODS, *, pr
 
 
 def _check_common(problem, methods, seeds, method_params, n_topics, heldout, memory, n_top_words):
-    from .factorizers import available
+    from ..factorizers import available
 
     if isinstance(methods, str):
         methods = [methods]
@@ -308,17 +305,17 @@ def _check_common(problem, methods, seeds, method_params, n_topics, heldout, mem
 # ------------------------------------------------------------------ tasks
 def _make_task(problem, spec, rng, name):
     """Split the data and compute everything that does not depend on a method."""
-    from .corpus import Corpus
-    from .synthetic import LLSProblem
+    from ..corpus import Corpus
+    from ..synthetic import LLSProblem
 
     if isinstance(problem, LLSProblem):
-        from ._compare_tasks import finite_task
+        from ._tasks import finite_task
         return finite_task(problem, spec, rng, name)
     if isinstance(problem, Corpus):
-        from ._compare_tasks import corpus_task
+        from ._tasks import corpus_task
         return corpus_task(problem, spec, rng, name)
     if isinstance(problem, dict) and {"X_train", "domains_train", "labels_train"} <= set(problem):
-        from ._compare_tasks import continuous_task
+        from ._tasks import continuous_task
         return continuous_task(problem, spec, rng, name)
     raise TypeError("problem must be an LLSProblem (make_finite_lls), a continuous problem "
                     f"(load_digits_lls) or a Corpus, got {type(problem).__name__}")
@@ -392,46 +389,3 @@ def _timed_fit(task, method, params, seed, memory):
         if not was_tracing:
             tracemalloc.stop()
     return model, fit_s, peak_mb
-
-
-def heldout_log_likelihood(topic_word, domain_topic, counts, *, smoothing=1e-10):
-    """Log-likelihood per token of held-out counts of the *training* domains.
-
-    Document completion: ``p_d(y)`` comes from the fit on the other tokens of
-    domain d, so nothing is inferred from the tokens being scored.  Word
-    probabilities are mixed with the uniform distribution at weight
-    ``smoothing`` (as :meth:`Factorizer.log_likelihood` does).
-
-    Parameters
-    ----------
-    topic_word : ndarray of shape (n_topics, n_words)
-    domain_topic : ndarray of shape (n_domains, n_topics)
-    counts : scipy.sparse matrix of shape (n_domains, n_words)
-
-    Returns
-    -------
-    float
-        Mean log-likelihood per held-out token (nats); NaN without tokens.
-    """
-    counts = sp.csr_matrix(counts)
-    total = counts.data.sum()
-    if total == 0:
-        return float("nan")
-    rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-    prob = np.zeros(counts.nnz)
-    for k in range(topic_word.shape[0]):
-        prob += domain_topic[rows, k] * topic_word[k, counts.indices]
-    prob = (1.0 - smoothing) * prob + smoothing / topic_word.shape[1]
-    return float(np.dot(counts.data, np.log(prob)) / total)
-
-
-# ``llstopic.compare`` names both this module and the function in it.  Once any
-# code imports the module (``from llstopic.compare import sweep_tokens``), the
-# import system binds ``llstopic.compare`` to the module, so the module is made
-# callable: ``llstopic.compare(problem)`` works either way.
-class _CallableModule(types.ModuleType):
-    def __call__(self, *args, **kwargs):
-        return compare(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

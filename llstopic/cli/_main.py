@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from ._version import __version__
+from .._version import __version__
 
 _DEBUG_ENV = "LLSTOPIC_DEBUG"  # set to 1 to get tracebacks instead of one-line errors
 
@@ -165,7 +165,7 @@ def _check_file(path, option):
 
 
 def _read_corpus(docword, vocab):
-    from .corpus import Corpus
+    from ..corpus import Corpus
 
     _check_file(docword, "--corpus")
     if vocab is not None:
@@ -189,7 +189,7 @@ def _method_params(pairs, methods):
 
 
 def _cmd_compare(args):
-    from . import _cli_compare
+    from . import _compare as _cli_compare
 
     if args.corpus is None and args.vocab is not None:
         raise UsageError("--vocab needs --corpus")
@@ -222,7 +222,7 @@ def _cmd_compare(args):
 
 
 def _cmd_fit(args):
-    from . import _cli_compare
+    from . import _compare as _cli_compare
 
     corpus = _read_corpus(args.corpus, args.vocab)
     with _user_errors():

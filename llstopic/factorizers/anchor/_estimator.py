@@ -28,11 +28,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from .._kernels import anchor as _anchor
-from .._kernels import recovery as _recovery
-from .._validation import check_positive_int
-from . import _anchor_spaces as _spaces
-from ._base import Factorizer, register_factorizer
+from ..._kernels import anchor as _anchor
+from ..._kernels import recovery as _recovery
+from ..._validation import check_positive_int
+from . import _spaces
+from .._base import Factorizer
+from .._registry import register_factorizer
 
 __all__ = ["AnchorWords"]
 

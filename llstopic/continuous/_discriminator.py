@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from ._validation import check_finite_array, check_id_array
+from .._validation import check_finite_array, check_id_array
 
 __all__ = []
 

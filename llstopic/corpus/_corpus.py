@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from . import _corpus_build as _build
-from . import _corpus_io as _io
-from ._validation import check_count_matrix, check_id_array, check_positive_int
+from . import _build, _gensim
+from . import _io
+from .._validation import check_count_matrix, check_id_array, check_positive_int
 
 __all__ = ["Corpus"]
 
@@ -310,7 +310,7 @@ class Corpus:
         if n_words is None and isinstance(num_terms, (int, np.integer)):
             n_words = int(num_terms)
         n_words = check_positive_int(n_words, "n_words", allow_none=True)
-        counts = _build.bow_to_csr(bow_iterable, n_words)
+        counts = _gensim.bow_to_csr(bow_iterable, n_words)
         return cls._checked(counts, vocabulary, domain_names)
 
     def to_gensim(self):
@@ -324,7 +324,7 @@ class Corpus:
             ``num_docs`` attributes; pass it to any gensim model.  The
             vocabulary, when there is one, is :meth:`to_gensim_dictionary`.
         """
-        return _build.GensimBow(self._counts)
+        return _gensim.GensimBow(self._counts)
 
     def to_gensim_dictionary(self):
         """The vocabulary as a gensim ``Dictionary`` (ids = column indices).
@@ -335,7 +335,7 @@ class Corpus:
         if self._vocabulary is None:
             raise ValueError("this Corpus has no vocabulary; build it with vocabulary=... "
                              "to get a gensim Dictionary")
-        return _build.to_gensim_dictionary(self._vocabulary, self._counts)
+        return _gensim.to_gensim_dictionary(self._vocabulary, self._counts)
 
     # --------------------------------------------------------------- files
     @classmethod

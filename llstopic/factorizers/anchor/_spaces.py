@@ -28,7 +28,7 @@ import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg
 
-from .._kernels import cooccurrence as _cooc
+from ..._kernels import cooccurrence as _cooc
 
 #: Bytes a dense word representation (or the co-occurrence matrix) may take.
 #: Above it, the anchor search runs on a random projection and co-occurrence

@@ -1,7 +1,7 @@
-"""Building canonical CSR counts: token streams, gensim corpora, token lists.
+"""Building canonical CSR counts: token streams and token lists.
 
-``llstopic.corpus.Corpus`` wraps these as ``from_tokens``, ``from_gensim``,
-``to_gensim``, ``to_gensim_dictionary`` and ``from_texts``; nothing here is
+``llstopic.corpus.Corpus`` wraps these as ``from_tokens`` and ``from_texts``
+(gensim corpora are in ``_gensim``); nothing here is
 public.  Inputs reach the numba kernels (``llstopic._kernels.counts``) only
 after validation.
 """
@@ -14,7 +14,7 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernels import counts as _ck
+from .._kernels import counts as _ck
 
 # ``count_tokens`` counts into a dense (n_words, n_domains) scratch array when
 # it has at most _DENSE_CELLS_MAX cells (64 MiB of int32) and not many more
@@ -138,158 +138,7 @@ def vocabulary_list(vocabulary, name="vocabulary"):
     return vocabulary
 
 
-# ------------------------------------------------------------------ gensim
-class GensimBow:
-    """A Corpus seen as a gensim bag-of-words corpus (re-iterable, indexable).
-
-    Iterating yields, for each domain (document), a list of
-    ``(word_id, count)`` pairs of Python ints with increasing word ids; empty
-    domains yield ``[]``.  ``len()`` is the number of domains; ``num_terms``
-    and ``num_docs`` follow gensim's corpus attributes.
-    """
-
-    def __init__(self, counts):
-        self._counts = counts
-
-    def __len__(self):
-        return self._counts.shape[0]
-
-    @property
-    def num_docs(self):
-        return self._counts.shape[0]
-
-    @property
-    def num_terms(self):
-        return self._counts.shape[1]
-
-    @property
-    def num_nnz(self):
-        return self._counts.nnz
-
-    def __getitem__(self, i):
-        n = self._counts.shape[0]
-        if not isinstance(i, (int, np.integer)) or isinstance(i, bool):
-            raise TypeError(f"documents are indexed by int, got {type(i).__name__}")
-        if not -n <= i < n:
-            raise IndexError(f"document {i} out of range for {n} documents")
-        i = int(i) % n
-        a, b = self._counts.indptr[i], self._counts.indptr[i + 1]
-        return list(zip(self._counts.indices[a:b].tolist(), self._counts.data[a:b].tolist()))
-
-    def __iter__(self):
-        indptr, indices, data = self._counts.indptr, self._counts.indices, self._counts.data
-        for i in range(self._counts.shape[0]):
-            a, b = indptr[i], indptr[i + 1]
-            yield list(zip(indices[a:b].tolist(), data[a:b].tolist()))
-
-    def __repr__(self):
-        return (f"GensimBow(num_docs={self.num_docs}, num_terms={self.num_terms}, "
-                f"num_nnz={self.num_nnz})")
-
-
-def _bad_pair(doc, i, exc):
-    for j, entry in enumerate(doc):
-        try:
-            ok = len(entry) == 2
-            if ok:
-                float(entry[0]), float(entry[1])
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            return TypeError(f"bow_iterable: document {i}, entry {j} is {entry!r}, "
-                             f"not a (word_id, count) pair of numbers")
-    return TypeError(f"bow_iterable: document {i} could not be read as (word_id, count) pairs: "
-                     f"{exc}")
-
-
-def bow_to_csr(bow_iterable, n_words=None):
-    """Canonical CSR from an iterable of ``[(word_id, count), ...]`` lists.
-
-    One streaming pass; memory follows the number of pairs.
-    """
-    if isinstance(bow_iterable, (str, bytes)) or not hasattr(bow_iterable, "__iter__"):
-        raise TypeError(f"bow_iterable must be an iterable of [(word_id, count), ...] lists, "
-                        f"got {type(bow_iterable).__name__}")
-    lengths = array("q")
-    current = [None, -1]
-
-    def pairs():
-        for i, doc in enumerate(bow_iterable):
-            current[0], current[1] = doc, i
-            if isinstance(doc, (str, bytes, dict)) or not hasattr(doc, "__iter__"):
-                raise TypeError(f"bow_iterable: document {i} is a {type(doc).__name__}, "
-                                f"not a list of (word_id, count) pairs")
-            if not hasattr(doc, "__len__"):
-                doc = list(doc)
-                current[0] = doc
-            lengths.append(len(doc))
-            yield from doc
-
-    try:
-        flat = np.fromiter(pairs(), dtype=np.dtype((np.float64, 2)))
-    except (TypeError, ValueError) as exc:
-        if str(exc).startswith("bow_iterable"):
-            raise
-        raise _bad_pair(current[0], current[1], exc) from None
-    n_docs = len(lengths)
-    if n_docs == 0:
-        raise ValueError("bow_iterable holds no documents; a corpus needs at least one token")
-    indptr = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(np.frombuffer(lengths, dtype=np.int64), out=indptr[1:])
-
-    def where(k):
-        d = int(np.searchsorted(indptr, k, side="right") - 1)
-        return f"document {d}, entry {k - indptr[d]}"
-
-    ids, counts = flat[:, 0], flat[:, 1]
-    for values, what in ((ids, "word id"), (counts, "count")):
-        bad = ~np.isfinite(values)
-        if bad.any():
-            k = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"bow_iterable: {where(k)} has a non-finite {what} {values[k]!r}")
-        bad = (values < 0) | (values != np.floor(values))
-        if bad.any():
-            k = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"bow_iterable: {where(k)} has {what} {values[k]!r}; "
-                             f"it must be a non-negative integer")
-    if ids.size and ids.max() >= 2**53:
-        raise ValueError("bow_iterable: word ids too large")
-    if n_words is None:
-        if ids.size == 0:
-            raise ValueError("bow_iterable holds no tokens; a corpus needs at least one")
-        n_words = int(ids.max()) + 1
-    elif ids.size and ids.max() >= n_words:
-        k = int(np.flatnonzero(ids >= n_words)[0])
-        raise ValueError(f"bow_iterable: {where(k)} has word id {int(ids[k])}, out of range: "
-                         f"it must be < n_words = {n_words}")
-    index_dtype = np.int32 if n_words < 2**31 - 1 else np.int64
-    mat = sp.csr_matrix((counts.astype(np.int64), ids.astype(index_dtype), indptr),
-                        shape=(n_docs, n_words))
-    del flat, ids, counts
-    mat.sum_duplicates()
-    mat.eliminate_zeros()
-    if mat.nnz == 0:
-        raise ValueError("bow_iterable holds no tokens; a corpus needs at least one")
-    return mat
-
-
-def to_gensim_dictionary(vocabulary, counts):
-    """A gensim ``Dictionary`` with ids, document and collection frequencies."""
-    from gensim.corpora import Dictionary
-
-    dictionary = Dictionary()
-    dictionary.token2id = {w: i for i, w in enumerate(vocabulary)}
-    word_counts = np.bincount(counts.indices, weights=counts.data, minlength=counts.shape[1])
-    doc_freq = np.bincount(counts.indices, minlength=counts.shape[1])
-    dictionary.cfs = {i: int(c) for i, c in enumerate(word_counts)}
-    dictionary.dfs = {i: int(c) for i, c in enumerate(doc_freq)}
-    dictionary.num_docs = counts.shape[0]
-    dictionary.num_pos = int(counts.data.sum())
-    dictionary.num_nnz = counts.nnz
-    return dictionary
-
-
-# ----------------------------------------------------------- token lists
+# ------------------------------------------------------------------ texts
 def texts_to_tokens(token_lists, vocabulary=None):
     """Word ids per token, tokens per document and the vocabulary.
 

@@ -6,7 +6,7 @@ the engine.  It is imported only when a command runs.
 
 from __future__ import annotations
 
-from .compare import DEFAULT_PROBLEMS, DEFAULT_SWEEP, Comparison, compare, sweep_tokens
+from ..evaluation._engine import DEFAULT_PROBLEMS, DEFAULT_SWEEP, Comparison, compare, sweep_tokens
 
 __all__ = ["check_methods", "run", "fit", "CLI_METHOD_PARAMS"]
 
@@ -25,7 +25,7 @@ _SHARED = ("n_words", "n_topics", "alpha", "beta", "anchors_per_topic", "max_con
 
 def check_methods(methods):
     """Raise ValueError naming an unknown method and the available ones."""
-    from .factorizers import available
+    from ..factorizers import available
 
     known = available()
     for m in methods:
@@ -50,7 +50,7 @@ def _problem_params(regime, args):
 
 def _synthetic_problems(args):
     """(name, base regime, problem): both built-in regimes, or one custom problem."""
-    from .synthetic import make_finite_lls
+    from ..synthetic import make_finite_lls
 
     if args.n_domains is None and args.tokens_per_domain is None:
         named = [(r, r, _problem_params(r, args)) for r in DEFAULT_PROBLEMS]
@@ -97,7 +97,7 @@ def run(args, methods, params, corpus=None, announce=print):
         return result
     if corpus is not None or args.data == "lee":
         if corpus is None:
-            from .datasets import load_lee
+            from ..datasets import load_lee
 
             corpus, name = load_lee(), "Lee corpus"
         else:
@@ -109,7 +109,7 @@ def run(args, methods, params, corpus=None, announce=print):
         return compare(corpus, methods, n_topics=n_topics, heldout=args.heldout, name=name,
                        n_top_words=args.top_words, method_params=used, **common)
     if args.data == "digits":
-        from .datasets import load_digits_lls
+        from ..datasets import load_digits_lls
 
         problem = load_digits_lls(random_state=args.data_seed)
         used = _with_defaults(methods, params, "LLS regime")
@@ -131,8 +131,8 @@ def run(args, methods, params, corpus=None, announce=print):
 
 def fit(corpus, method, n_topics, params, seed, progress=True):
     """Fit one factorizer on ``corpus`` with a progress bar; return it."""
-    from ._progress import Progress
-    from .factorizers import make_factorizer
+    from ..evaluation._progress import Progress
+    from ..factorizers import make_factorizer
 
     model = make_factorizer(method, n_topics, random_state=seed, **params)
     with Progress(1, f"fitting {method}", enabled=progress) as bar:

@@ -1,0 +1,104 @@
+"""The one name -> factorizer class table.
+
+Built-in back ends are listed here by location (``"module:Class"``) so that
+``import llstopic`` does not import gensim; the class replaces its entry when
+its module is imported and its ``@register_factorizer`` decorator runs.  The
+decorator refuses a class whose location disagrees with the table, so moving a
+built-in class without updating this table fails at import, not at ``load``.
+Saved files name their class by the registry name the decorator stored on it
+(``klass._registry_name``), never by its module path.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__all__ = ["register_factorizer", "available", "make_factorizer", "resolve", "registry_name_of"]
+
+#: name -> class, or "module:Class" for a built-in not imported yet
+_TABLE: dict[str, type | str] = {
+    "anchor": "llstopic.factorizers.anchor._estimator:AnchorWords",
+    "nmf": "llstopic.factorizers.nmf:NMF",
+    "lda": "llstopic.factorizers.lda:GensimLDA",
+}
+
+
+def _location(klass):
+    return f"{klass.__module__}:{klass.__qualname__}"
+
+
+def register_factorizer(name, cls=None):
+    """Register a factorizer class under ``name`` for :func:`make_factorizer`.
+
+    Use as ``register_factorizer("mine", MyFactorizer)`` or as a class
+    decorator ``@register_factorizer("mine")``.  The class must accept
+    ``n_topics`` as its first argument and provide ``fit`` returning an object
+    with ``topic_word_`` and ``domain_topic_``; subclassing
+    :class:`~llstopic.Factorizer` gives the rest of the interface.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty string, got {name!r}")
+
+    def decorator(klass):
+        if not isinstance(klass, type) or not callable(getattr(klass, "fit", None)):
+            raise TypeError(f"a factorizer must be a class with a fit method, got {klass!r}")
+        entry = _TABLE.get(name)
+        if isinstance(entry, str) and entry != _location(klass):
+            raise ValueError(f"a factorizer named {name!r} is already registered (built-in {entry}); "
+                             f"{_location(klass)} cannot take its name")
+        if isinstance(entry, type) and entry is not klass:
+            raise ValueError(f"a factorizer named {name!r} is already registered")
+        _TABLE[name] = klass
+        klass._registry_name = name
+        return klass
+
+    return decorator if cls is None else decorator(cls)
+
+
+def available():
+    """Names of the registered factorizers, sorted."""
+    return sorted(_TABLE)
+
+
+def resolve(name):
+    """The class registered under ``name`` (importing a built-in on first use)."""
+    entry = _TABLE.get(name)
+    if entry is None:
+        raise ValueError(f"unknown factorizer {name!r}; available: {', '.join(available())}")
+    if isinstance(entry, str):
+        module, _, attr = entry.partition(":")
+        importlib.import_module(module)  # its decorator replaces the entry
+        entry = _TABLE[name]
+        if not isinstance(entry, type):
+            raise RuntimeError(f"importing {module} did not register {attr} as {name!r}")
+    return entry
+
+
+def registry_name_of(klass):
+    """The name ``klass`` was registered under; ValueError when it was not."""
+    name = klass.__dict__.get("_registry_name")
+    if name is None or _TABLE.get(name) is not klass:
+        raise ValueError(f"{klass.__name__} is not registered; call llstopic.register_factorizer(name, "
+                         f"{klass.__name__}) before saving")
+    return name
+
+
+def make_factorizer(name, n_topics, **params):
+    """Create a factorizer by name: ``make_factorizer("anchor", 10, random_state=0)``.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`available` (``"anchor"``, ``"nmf"``, ``"lda"`` and any
+        registered by the user).
+    n_topics : int
+    **params
+        Keyword arguments of the factorizer class.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {type(name).__name__}: {name!r}")
+    klass = resolve(name)
+    try:
+        return klass(n_topics, **params)
+    except TypeError as exc:
+        raise TypeError(f"bad parameters for factorizer {name!r}: {exc}") from None
