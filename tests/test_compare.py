@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from llstopic import Corpus, make_finite_lls
 from llstopic.evaluation._memory import PeakMemory
-from llstopic.evaluation._progress import Progress
+from llstopic.evaluation._progress import progress_bar
 from llstopic.evaluation import Comparison, compare, sweep_tokens
 from llstopic.metrics import log_likelihood
 from llstopic.factorizers import Factorizer, _registry
@@ -218,20 +218,20 @@ def test_progress_draws_only_on_a_terminal():
             return True
 
     silent = io.StringIO()
-    with Progress(3, "x", stream=silent) as bar:
+    with progress_bar(3, "x", stream=silent) as bar:
         bar.update(3)
-    assert silent.getvalue() == ""
+    assert silent.getvalue() == "" and bar.n == 3
     tty = Tty()
-    with Progress(2, "fitting", stream=tty, tick=False) as bar:
-        bar.set_note("step one")
+    with progress_bar(2, "fitting", stream=tty, tick=False) as bar:
+        bar.set_postfix_str("step one")
         bar.update(2)
     out = tty.getvalue()
-    assert "fitting [" in out and "2/2" in out and "step one" in out
-    assert out.endswith("\r")                    # erased at the end
+    assert "fitting" in out and "/2 " in out and "step one" in out
+    assert out.rstrip(" ").endswith("\r")        # erased at the end (leave=False)
     quiet = Tty()
-    with Progress(2, "x", stream=quiet, enabled=False) as bar:
+    with progress_bar(2, "x", stream=quiet, enabled=False) as bar:
         bar.update()
-    assert quiet.getvalue() == ""
+    assert quiet.getvalue() == "" and bar.n == 1
 
 
 def test_llstopic_compare_is_the_function():
@@ -251,3 +251,26 @@ def test_matched_accuracy_agrees_with_the_engine(problem, truth_method):
     pred = lls_predict(problem.topic_word[[2, 0, 1]], problem.domain_topic[:, [2, 0, 1]],
                        problem.words, problem.domains)
     assert row["accuracy"] == pytest.approx(matched_accuracy(problem.labels, pred))
+
+
+def test_a_failed_warm_up_is_a_visible_warning(problem):
+    # a method that cannot fit the warm-up slice: the failure must not vanish silently,
+    # since its compile time then lands in the reported fit time
+    class Picky(Factorizer):
+        def __init__(self, n_topics, *, random_state=None):
+            self.n_topics = n_topics
+            self.random_state = random_state
+
+        def _fit(self, corpus, rng):
+            if corpus.n_tokens < 0.9 * problem.corpus.n_tokens:   # the warm-up slice is thinner
+                raise ValueError("too few tokens for this method")
+            return problem.topic_word, problem.domain_topic
+
+    name = "_picky_for_compare_tests"
+    _registry.register_factorizer(name, Picky)
+    try:
+        with pytest.warns(RuntimeWarning, match="warm-up of _picky_for_compare_tests"):
+            (row,) = compare(problem, [name], heldout=0.0, progress=False)
+    finally:
+        _registry._TABLE.pop(name, None)
+    assert any("warm-up of _picky" in w and "includes compilation" in w for w in row["warnings"])

@@ -71,6 +71,7 @@ def test_loader_bad_input(kwargs, match):
         load_digits_lls(random_state=0, **kwargs)
 
 
+@pytest.mark.slow
 def test_ddfa_targets_on_digit_pairs():
     """Issue 6 targets, on the three seeds the benchmark reports.
 

@@ -131,11 +131,11 @@ def run(args, methods, params, corpus=None, announce=print):
 
 def fit(corpus, method, n_topics, params, seed, progress=True):
     """Fit one factorizer on ``corpus`` with a progress bar; return it."""
-    from ..evaluation._progress import Progress
+    from ..evaluation._progress import progress_bar
     from ..factorizers import make_factorizer
 
     model = make_factorizer(method, n_topics, random_state=seed, **params)
-    with Progress(1, f"fitting {method}", enabled=progress) as bar:
+    with progress_bar(1, f"fitting {method}", enabled=progress) as bar:
         model.fit(corpus)
         bar.update()
     return model

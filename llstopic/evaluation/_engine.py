@@ -31,7 +31,7 @@ import numpy as np
 
 from . import _report
 from ._memory import PeakMemory
-from ._progress import Progress
+from ._progress import progress_bar
 from .._validation import check_positive_int, check_random_state
 
 __all__ = ["compare", "sweep_tokens", "Comparison", "DEFAULT_METHODS", "DEFAULT_PROBLEMS",
@@ -211,9 +211,9 @@ def compare(problem, methods=DEFAULT_METHODS, *, seeds=(0,), method_params=None,
     rng = check_random_state(random_state)
     task = _make_task(problem, spec, rng, name)
     steps = len(spec["methods"]) * (len(spec["seeds"]) + (1 if warmup else 0))
-    with Progress(steps, f"compare: {task['name']}", enabled=progress) as bar:
+    with progress_bar(steps, f"compare: {task.name}", enabled=progress) as bar:
         rows = _run(task, spec, bar, warmup)
-    return Comparison(rows, [task["info"]])
+    return Comparison(rows, [task.info])
 
 
 def sweep_tokens(tokens_per_domain=DEFAULT_SWEEP, methods=DEFAULT_METHODS, *, problem_params=None,
@@ -251,13 +251,13 @@ def sweep_tokens(tokens_per_domain=DEFAULT_SWEEP, methods=DEFAULT_METHODS, *, pr
     spec = _check_common(None, methods, seeds, method_params, params.get("n_topics"), 0.0, None, 10)
     steps = len(values) * len(spec["methods"]) * len(spec["seeds"]) + len(spec["methods"])
     rows, problems = [], []
-    with Progress(steps, "sweep", enabled=progress) as bar:
+    with progress_bar(steps, "sweep", enabled=progress) as bar:
         for i, value in enumerate(values):
             problem = make_finite_lls(tokens_per_domain=value, random_state=data_seed, **params)
             task = _make_task(problem, spec, None, f"{value} tokens/domain")
             for row in _run(task, spec, bar, warmup=(i == 0)):
                 rows.append({"tokens_per_domain": value, **row})
-            problems.append({**task["info"], "tokens_per_domain": value})
+            problems.append({**task.info, "tokens_per_domain": value})
     result = Comparison(rows, problems)
     result.sweep = "tokens_per_domain"
     return result
@@ -325,66 +325,50 @@ def _run(task, spec, bar, warmup):
     rows = []
     for method in spec["methods"]:
         params = spec["method_params"].get(method, {})
-        warm_s = None
+        warm_s, warm_failure = None, None
         if warmup:
-            bar.set_note(f"{method}: warm-up")
-            warm_s = _warmup(task, method, params)
+            bar.set_postfix_str(f"{method}: warm-up")
+            warm_s, warm_failure = task.warm_up(method, params)
             bar.update()
         for seed in spec["seeds"]:
-            bar.set_note(f"{method}: seed {seed}")
+            bar.set_postfix_str(f"{method}: seed {seed}")
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 model, fit_s, peak_mb = _timed_fit(task, method, params, seed, spec["memory"])
-                row = {"problem": task["name"], "method": method, "seed": seed,
+                row = {"problem": task.name, "method": method, "seed": seed,
                        "params": _report.format_params(params)}
-                row.update(task["evaluate"](model))
+                row.update(task.evaluate(model))
             phases = getattr(model, "fit_timings_", None)   # a method's own breakdown, if it has one
             if isinstance(phases, dict):
                 row["fit_phases_s"] = dict(phases)
             row.update({"fit_time_s": fit_s, "warmup_time_s": warm_s, "peak_memory_mb": peak_mb,
-                        "warnings": list(dict.fromkeys(f"{w.category.__name__}: {w.message}"
-                                                       for w in caught))})
+                        "warnings": list(dict.fromkeys(
+                            ([f"RuntimeWarning: {warm_failure}"] if warm_failure else [])
+                            + [f"{w.category.__name__}: {w.message}" for w in caught]))})
             rows.append(row)
             bar.update()
     return rows
 
 
-def _warmup(task, method, params):
-    """Fit once on a small slice so compilation and imports are not timed; return seconds."""
-    start = time.perf_counter()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if "warmup_make" in task:
-                task["warmup_make"](method, params, 0).fit(task["warmup_data"])
-            else:
-                model = task["make"](method, params, 0)
-                task["fit"](model, task["warmup_data"])
-                task["warm_predict"](model)
-    except Exception:  # noqa: BLE001 - a slice too small for a method only shortens its warm-up
-        pass
-    return time.perf_counter() - start
-
-
 def _timed_fit(task, method, params, seed, memory):
     """Fit one model; wall time, and peak memory as requested."""
-    model = task["make"](method, params, seed)
+    model = task.make(method, params, seed)
     use_rss = memory == "rss" or (memory == "auto" and PeakMemory.available())
     meter = PeakMemory() if use_rss else None
     if meter is not None:
         meter.start()
     start = time.perf_counter()
-    task["fit"](model, task["data"])
+    task.fit(model, task.data)
     fit_s = time.perf_counter() - start
     peak_mb = meter.stop() if meter is not None else None
     if memory == "tracemalloc":
-        twin = task["make"](method, params, seed)
+        twin = task.make(method, params, seed)
         was_tracing = tracemalloc.is_tracing()
         if not was_tracing:
             tracemalloc.start()
         tracemalloc.reset_peak()
         base = tracemalloc.get_traced_memory()[0]
-        task["fit"](twin, task["data"])
+        task.fit(twin, task.data)
         peak_mb = (tracemalloc.get_traced_memory()[1] - base) / 2**20
         if not was_tracing:
             tracemalloc.stop()

@@ -1,18 +1,19 @@
-"""A minimal progress bar on stderr (tqdm is not a dependency).
+"""Progress bars on stderr, through tqdm: drawn only on a terminal, never with ``--quiet``.
 
-The bar draws only when it is enabled *and* the stream is a terminal, so that
-logs, pipes and CI output stay clean; it redraws at most a few times a second
-and erases itself when closed.
+``progress_bar`` is the one place llstopic makes a bar, so every long job
+(``llstopic compare``, ``llstopic fit``) behaves alike: nothing is written
+when the stream is not a terminal (logs, pipes, CI output stay clean) or when
+the caller disables it; on a terminal the bar redraws its elapsed time twice a
+second even while one long step runs, and erases itself when closed.
 """
 
 from __future__ import annotations
 
-import shutil
 import sys
 import threading
-import time
+from contextlib import contextmanager
 
-__all__ = ["Progress"]
+__all__ = ["progress_bar"]
 
 
 def _is_tty(stream):
@@ -22,8 +23,9 @@ def _is_tty(stream):
         return False
 
 
-class Progress:
-    """Count steps of known total and show them as ``desc [####    ] 3/8 12s``.
+@contextmanager
+def progress_bar(total, desc="", *, enabled=True, stream=None, tick=True):
+    """A tqdm bar of ``total`` steps, active only when ``enabled`` and ``stream`` is a terminal.
 
     Parameters
     ----------
@@ -31,95 +33,49 @@ class Progress:
         Number of steps.
     desc : str
         Label shown before the bar.
-    enabled : bool
-        ``False`` (``--quiet``) never draws.  ``True`` draws only when
-        ``stream`` is a terminal.
+    enabled : bool, default=True
+        ``False`` (``--quiet``) never draws.
     stream : file, default sys.stderr
-    min_interval : float
-        Seconds between redraws.
     tick : bool, default=True
-        Redraw the elapsed time every half second from a background thread,
+        Refresh the elapsed time every half second from a background thread,
         so that one long step (a single slow fit) still shows signs of life.
+
+    Yields
+    ------
+    tqdm.tqdm
+        ``update(n)`` counts steps; ``set_postfix_str(note)`` shows a note.
 
     Examples
     --------
-    >>> with Progress(3, "fitting", enabled=False) as bar:
+    >>> with progress_bar(3, "fitting", enabled=False) as bar:
     ...     for _ in range(3):
     ...         bar.update()
     >>> bar.n
     3
     """
+    from tqdm.auto import tqdm
 
-    width = 24
-
-    def __init__(self, total, desc="", *, enabled=True, stream=None, min_interval=0.2, tick=True):
-        self.total = max(int(total), 1)
-        self.desc = desc
-        self.stream = sys.stderr if stream is None else stream
-        self.active = bool(enabled) and _is_tty(self.stream)
-        self.min_interval = min_interval
-        self.n = 0
-        self.note = ""
-        self._columns = max(20, min(120, shutil.get_terminal_size((80, 24)).columns) - 1)
-        self._start = time.perf_counter()
-        self._last_draw = -1.0
-        self._drawn = False
-        self._closed = False
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._ticker = None
-        if self.active and tick:
-            self._ticker = threading.Thread(target=self._tick, name="llstopic-progress", daemon=True)
-
-    def _tick(self):
-        while not self._stop.wait(0.5):
-            self._draw(force=True)
-
-    def set_note(self, note):
-        """Show ``note`` (e.g. the step now running) after the bar."""
-        self.note = str(note)
-        self._draw(force=True)
-
-    def update(self, steps=1):
-        """Advance by ``steps`` and redraw if enough time has passed."""
-        self.n = min(self.n + steps, self.total)
-        self._draw(force=self.n >= self.total)
-
-    def _draw(self, force=False):
-        if not self.active:
-            return
-        now = time.perf_counter()
-        if not force and now - self._last_draw < self.min_interval:
-            return
-        self._last_draw = now
-        filled = int(self.width * self.n / self.total)
-        bar = "#" * filled + " " * (self.width - filled)
-        line = f"{self.desc} [{bar}] {self.n}/{self.total} {now - self._start:5.1f}s {self.note}"
-        with self._lock:
-            if self._closed:
-                return
-            self.stream.write("\r" + line[:self._columns].ljust(self._columns))
-            self.stream.flush()
-            self._drawn = True
-
-    def close(self):
-        """Stop the ticker and erase the bar."""
-        self._stop.set()
-        if self._ticker is not None and self._ticker.is_alive():
-            self._ticker.join()
-        with self._lock:
-            if self.active and self._drawn:
-                self.stream.write("\r" + " " * self._columns + "\r")
-                self.stream.flush()
-            self._drawn = False
-            self._closed = True
-
-    def __enter__(self):
-        self._draw(force=True)
-        if self._ticker is not None:
-            self._ticker.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
+    stream = sys.stderr if stream is None else stream
+    active = bool(enabled) and _is_tty(stream)
+    bar = tqdm(total=max(int(total), 1), desc=desc, file=stream, disable=not active, leave=False,
+               mininterval=0.2, dynamic_ncols=True)
+    if not active:
+        # a disabled tqdm does not count; keep ``n`` meaningful for callers and tests
+        def _count(n=1):
+            bar.n += n
+        bar.update = _count
+    stop = threading.Event()
+    ticker = None
+    if active and tick:
+        def _tick():
+            while not stop.wait(0.5):
+                bar.refresh()
+        ticker = threading.Thread(target=_tick, name="llstopic-progress", daemon=True)
+        ticker.start()
+    try:
+        yield bar
+    finally:
+        stop.set()
+        if ticker is not None:
+            ticker.join()
+        bar.close()

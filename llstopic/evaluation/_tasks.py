@@ -1,22 +1,15 @@
 """What :func:`llstopic.compare` does per kind of problem.
 
 Each builder splits the data once, computes the figures that do not depend on
-a method (the oracle, the true model's scores), and returns a *task*: a dict
-with
-
-``name``, ``info``
-    the problem's name and its description/oracle figures;
-``data``, ``warmup_data``
-    what a method is fitted on, and a small slice of it for the warm-up;
-``make(method, params, seed)``, ``fit(model, data)``, ``warm_predict(model)``
-    how to build, fit and exercise a model;
-``evaluate(model)``
-    the per-method figures, a dict of row columns.
+a method (the oracle, the true model's scores), and returns a :class:`Task`.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,7 +17,7 @@ from sklearn.base import clone
 
 from .._validation import check_random_state
 
-__all__ = ["finite_task", "corpus_task", "continuous_task"]
+__all__ = ["Task", "finite_task", "corpus_task", "continuous_task"]
 
 _WARMUP_DOMAINS = 200
 _WARMUP_TOKENS = 20_000
@@ -41,6 +34,67 @@ def _make_factorizer(n_topics):
 
 def _fit(model, corpus):
     model.fit(corpus)
+
+
+def _nothing(model):
+    return None
+
+
+@dataclass(frozen=True)
+class Task:
+    """One problem of a comparison, ready for any method.
+
+    Attributes
+    ----------
+    name : str
+    info : dict
+        The problem's description and its oracle figures (a report's header).
+    data, warmup_data
+        What a method is fitted on, and a small slice of it for the warm-up.
+    make : callable (method, params, seed) -> model
+    evaluate : callable (model) -> dict
+        The per-method figures, as row columns.
+    fit : callable (model, data) -> None
+    warm_predict : callable (model) -> None
+        Exercises a warmed-up model's prediction path (compiles its kernels).
+    warmup_make : callable or None
+        Builds the warm-up model when it differs from ``make`` (DDFA warms up its
+        factorizer alone).
+    """
+
+    name: str
+    info: dict
+    data: Any
+    warmup_data: Any
+    make: Callable[[str, dict, int], Any]
+    evaluate: Callable[[Any], dict]
+    fit: Callable[[Any, Any], None] = _fit
+    warm_predict: Callable[[Any], None] = _nothing
+    warmup_make: Callable[[str, dict, int], Any] | None = None
+
+    def warm_up(self, method, params):
+        """Fit once on the small slice so that compilation and imports are not timed.
+
+        Returns the seconds it took and, when the warm-up failed, a warning
+        text (also issued as a ``RuntimeWarning``): the method's first timed
+        fit then includes its compilation, and the report says so.
+        """
+        start = time.perf_counter()
+        failure = None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if self.warmup_make is not None:
+                    self.warmup_make(method, params, 0).fit(self.warmup_data)
+                else:
+                    model = self.make(method, params, 0)
+                    self.fit(model, self.warmup_data)
+                    self.warm_predict(model)
+        except (ValueError, TypeError, RuntimeError, ArithmeticError) as exc:
+            failure = (f"warm-up of {method} on a small slice failed ({type(exc).__name__}: {exc}); "
+                       "its fit time includes compilation")
+            warnings.warn(failure, RuntimeWarning, stacklevel=2)
+        return time.perf_counter() - start, failure
 
 
 def _warmup_corpus(corpus, rng):
@@ -79,9 +133,8 @@ def _split_tokens(words, domains, heldout, rng, n_words, n_domains):
 # ------------------------------------------------------------------ finite LLS
 def finite_task(problem, spec, rng, name):
     """Task for an :class:`~llstopic.synthetic.LLSProblem` (truth known)."""
-    from ..metrics import log_likelihood
     from ..corpus import Corpus
-    from ..metrics import (domain_topic_error, match_topics, matched_accuracy, oracle_topic_word,
+    from ..metrics import (domain_topic_error, log_likelihood, match_topics, matched_accuracy, oracle_topic_word,
                           topic_word_error)
     from ..posterior import lls_predict
 
@@ -142,17 +195,16 @@ def finite_task(problem, spec, rng, name):
     def warm_predict(model):
         model.predict(words[:100], domains[:100])
 
-    return {"name": info["name"], "info": info, "data": train_corpus,
-            "warmup_data": _warmup_corpus(train_corpus, check_random_state(0)),
-            "make": _make_factorizer(n_topics), "fit": _fit, "warm_predict": warm_predict,
-            "evaluate": evaluate}
+    return Task(name=info["name"], info=info, data=train_corpus,
+                warmup_data=_warmup_corpus(train_corpus, check_random_state(0)),
+                make=_make_factorizer(n_topics), evaluate=evaluate, warm_predict=warm_predict)
 
 
 # ------------------------------------------------------------------ corpus without truth
 def corpus_task(corpus, spec, rng, name):
     """Task for a user :class:`~llstopic.Corpus` (no truth): likelihood and coherence."""
-    from ..metrics import log_likelihood
     from ..corpus import Corpus
+    from ..metrics import log_likelihood
 
     n_topics = spec["n_topics"]
     if n_topics is None:
@@ -195,10 +247,9 @@ def corpus_task(corpus, spec, rng, name):
             "top_words": [[vocabulary[w] for w in row] for row in top],
         }
 
-    return {"name": info["name"], "info": info, "data": train_corpus,
-            "warmup_data": _warmup_corpus(train_corpus, check_random_state(0)),
-            "make": _make_factorizer(n_topics), "fit": _fit, "warm_predict": lambda model: None,
-            "evaluate": evaluate}
+    return Task(name=info["name"], info=info, data=train_corpus,
+                warmup_data=_warmup_corpus(train_corpus, check_random_state(0)),
+                make=_make_factorizer(n_topics), evaluate=evaluate)
 
 
 class _UMass:
@@ -293,11 +344,9 @@ def continuous_task(problem, spec, rng, name):
     # The warm-up fits the factorizer alone on cluster-like counts: DDFA's own cost is the
     # discriminator (scikit-learn, nothing to compile), and paying it twice would double the run.
     warm_counts = rng_counts(n_domains, max(n_topics, 2))
-    return {"name": info["name"], "info": info, "data": (X, domains),
-            "warmup_data": Corpus.from_matrix(warm_counts), "make": make,
-            "warmup_make": _make_factorizer(n_topics),
-            "fit": lambda model, data: model.fit(*data),
-            "warm_predict": lambda model: None, "evaluate": evaluate}
+    return Task(name=info["name"], info=info, data=(X, domains),
+                warmup_data=Corpus.from_matrix(warm_counts), make=make, evaluate=evaluate,
+                fit=lambda model, data: model.fit(*data), warmup_make=_make_factorizer(n_topics))
 
 
 def rng_counts(n_domains, n_words):
