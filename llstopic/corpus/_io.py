@@ -221,7 +221,7 @@ _UCI_FIELDS = ("docID", "wordID", "count")
 
 
 def read_uci(docword):
-    """Parse a UCI ``docword`` file; return (csr, n_words)."""
+    """Parse a UCI ``docword`` file; return its canonical CSR counts of shape (D, W)."""
     fname = _name(docword)
     with _open_read(docword, "docword") as f:
         n_docs = _read_int_line(f, fname, 1, "D, the number of documents")

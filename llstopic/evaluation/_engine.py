@@ -23,6 +23,7 @@ as a table, computes its own verdict and converts to pandas or JSON.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import tracemalloc
 import warnings
@@ -36,6 +37,8 @@ from .._validation import check_positive_int, check_random_state
 
 __all__ = ["compare", "sweep_tokens", "Comparison", "DEFAULT_METHODS", "DEFAULT_PROBLEMS",
            "make_default_problem"]
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_METHODS = ("anchor", "nmf", "lda")
 
@@ -345,6 +348,8 @@ def _run(task, spec, bar, warmup):
                         "warnings": list(dict.fromkeys(
                             ([f"RuntimeWarning: {warm_failure}"] if warm_failure else [])
                             + [f"{w.category.__name__}: {w.message}" for w in caught]))})
+            logger.info("compare %s: %s seed %d fitted in %.2f s (warm-up %s s)", task.name, method,
+                        seed, fit_s, "-" if warm_s is None else f"{warm_s:.2f}")
             rows.append(row)
             bar.update()
     return rows
