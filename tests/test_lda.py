@@ -154,3 +154,20 @@ def test_bad_parameters_get_our_message_before_any_work(params, exc, message, mo
     with pytest.raises(exc) as info:
         llstopic.make_factorizer("lda", 2, **params).fit(np.array([[3, 0, 1, 2], [0, 2, 2, 1]]))
     assert str(info.value) == message
+
+
+def test_settings_follow_the_corpus_shape():
+    # few long domains: batch variational EM with restarts; many short documents: gensim's online
+    # settings; a given value always wins
+    long = make_finite_lls(40, 3, 6, 4000, alpha=1.0, beta=0.1, random_state=0).corpus
+    short = make_finite_lls(40, 3, 300, 20, alpha=0.3, beta=0.1, random_state=0).corpus
+    few = GensimLDA(3, passes=2, n_init=1, random_state=0).fit(long)
+    assert few.regime_ == "domains"
+    assert few.settings_ == {"passes": 2, "iterations": 10, "n_init": 1, "chunksize": 6,
+                             "update_every": 0, "decay": 0.0, "inference_iterations": 1000}
+    many = GensimLDA(3, random_state=0).fit(short)
+    assert many.regime_ == "documents"
+    assert many.settings_ == {"passes": 10, "iterations": 50, "n_init": 1, "chunksize": 300,
+                              "update_every": 1, "decay": 0.5, "inference_iterations": 100}
+    assert GensimLDA(3, passes=3, iterations=7, decay=0.3, random_state=0).fit(short).settings_[
+        "decay"] == 0.3

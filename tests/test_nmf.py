@@ -33,7 +33,7 @@ def test_factors_are_normalised_as_in_the_reference_code(problem):
     expected_domain_topic = domain_weights * mass
     expected_domain_topic /= expected_domain_topic.sum(axis=1, keepdims=True)
 
-    model = NMF(3, random_state=0).fit(problem.corpus)
+    model = NMF(3, max_iter=1000, topic_word_prior=0.0, random_state=0).fit(problem.corpus)
     np.testing.assert_allclose(model.topic_word_, expected_topic_word, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(model.domain_topic_, expected_domain_topic, rtol=1e-12, atol=1e-15)
     assert model.n_iter_ == reference.n_iter_
@@ -143,3 +143,17 @@ def test_bad_parameters_get_our_message_before_any_work(params, exc, message, mo
     with pytest.raises(exc) as info:
         llstopic.make_factorizer("nmf", n_topics, **params).fit(np.array([[3, 0, 1, 2], [0, 2, 2, 1]]))
     assert str(info.value) == message
+
+
+def test_topic_word_prior_is_a_dirichlet_posterior_mean_and_keeps_held_out_words_finite(problem):
+    raw = NMF(3, topic_word_prior=0.0, random_state=0).fit(problem.corpus)
+    smooth = NMF(3, topic_word_prior=0.5, random_state=0).fit(problem.corpus)
+    np.testing.assert_allclose(smooth.domain_topic_, raw.domain_topic_, rtol=1e-12)
+    lengths = problem.corpus.domain_lengths().astype(float)
+    tokens = lengths @ raw.domain_topic_                          # N_y
+    n_words = problem.corpus.n_words
+    expected = (tokens[:, None] * raw.topic_word_ + 0.5) / (tokens + 0.5 * n_words)[:, None]
+    np.testing.assert_allclose(smooth.topic_word_, expected, rtol=1e-12)
+    assert (raw.topic_word_ == 0).any() and (smooth.topic_word_ > 0).all()
+    # the default prior gives every word positive probability, so no held-out token scores -inf
+    assert (NMF(3, random_state=0).fit(problem.corpus).topic_word_ > 0).all()

@@ -5,7 +5,9 @@ gensim is imported inside the methods, so that ``import llstopic`` stays light.
 
 from __future__ import annotations
 
+import logging
 import numbers
+import time
 
 import numpy as np
 
@@ -14,6 +16,7 @@ from ..metrics import log_likelihood
 from .._validation import check_positive_int, seed_from
 from ._backend_params import BackendParamsMixin, backend_signature, check_backend_keys
 from ._base import Factorizer
+from ._regime import DOCUMENTS, DOMAINS, corpus_regime
 from ._registry import register_factorizer
 
 __all__ = ["GensimLDA"]
@@ -41,6 +44,9 @@ _RESERVED = {
 }
 
 
+logger = logging.getLogger(__name__)
+
+
 @register_factorizer("lda")
 class GensimLDA(BackendParamsMixin, Factorizer):
     """Latent Dirichlet allocation by :class:`gensim.models.LdaModel` (variational Bayes).
@@ -49,13 +55,14 @@ class GensimLDA(BackendParamsMixin, Factorizer):
     ----------
     n_topics : int
         Number of topics (latent labels).
-    passes : int, default=100
-        Passes over the corpus.  With the defaults below each pass is one
-        batch variational-EM iteration.
-    iterations : int, default=10
-        Inner (per-domain) variational iterations per pass during training.
-        Kept small on purpose; see Notes.  Inference for ``domain_topic_``
-        and :meth:`transform` always runs at least 1000 iterations.
+    passes : int or None, default=None
+        Passes over the corpus.  ``None`` chooses by the corpus' shape (see
+        Notes): 100 batch passes for few long domains, 10 online passes for
+        many short documents.
+    iterations : int or None, default=None
+        Inner (per-domain) variational iterations per pass during training;
+        ``None``: 10 for few long domains (kept small on purpose, see Notes),
+        gensim's 50 for many short documents.
     alpha : {"auto", "symmetric", "asymmetric"}, float or list of n_topics floats, default="auto"
         Dirichlet prior of p_d(y); ``"auto"`` learns it (plain ``LdaModel``
         only: ``workers > 1`` needs another value).
@@ -69,18 +76,19 @@ class GensimLDA(BackendParamsMixin, Factorizer):
         ``1`` uses ``LdaModel``; more uses ``LdaMulticore`` with that many
         worker processes (not bit-for-bit reproducible: chunks are merged in
         the order the workers finish).
-    n_init : int, default=3
+    n_init : int or None, default=None
         Independent restarts (different seeds drawn from ``random_state``);
         the one whose ``topic_word_`` and ``domain_topic_`` give the training
-        counts the highest likelihood is kept.  See Notes for why the
-        default is not 1.
+        counts the highest likelihood is kept.  ``None``: 3 for few long
+        domains (see Notes for why not 1), 1 for many short documents.
     random_state : None, int, Generator or RandomState, default=None
         Seeds every restart and the inference.  A fixed seed with
         ``workers=1`` gives a bit-for-bit identical result.
     **gensim_params
         Further keyword arguments of ``LdaModel``/``LdaMulticore``:
-        ``update_every`` (default here 0: batch), ``decay`` (default here 0.0
-        in batch mode, else gensim's 0.5), ``offset``, ``eval_every``
+        ``update_every`` (default here 0, batch, for few long domains and
+        gensim's 1, online, for many short documents), ``decay`` (default
+        here 0.0 in batch mode, else gensim's 0.5), ``offset``, ``eval_every``
         (default here None: no perplexity logging), ``gamma_threshold``,
         ``minimum_phi_value``, ``batch`` (``LdaMulticore``; default here
         True).  Arguments llstopic sets itself are rejected with the reason.
@@ -107,57 +115,41 @@ class GensimLDA(BackendParamsMixin, Factorizer):
     inference_seed_ : int
         Seed of gensim's random start of the inference, reset before every
         call so that :meth:`transform` is deterministic.
+    regime_ : {"domains", "documents"}
+        The corpus' shape: long domains when they average at least n_words
+        tokens (the length half of the rule ``AnchorWords`` uses to choose
+        its space), else many short documents.
+    settings_ : dict
+        The settings the fit used (``passes``, ``iterations``, ``n_init``,
+        ``chunksize``, ``update_every`` or ``batch``, ``decay``,
+        ``inference_iterations``), whether given or chosen by ``regime_``.
 
     Notes
     -----
-    **The latent-label-shift regime** (few domains, each very long) is far
-    from the many-short-documents regime gensim's defaults are tuned for.
-    ``benchmarks/lda_lls_settings.py`` fits planted problems with anchor
-    words (``make_finite_lls``, alpha=1, beta=0.1: 3-6 topics, 5-20 domains
-    of 5,000-100,000 tokens; 4 problems x 2 data seeds x 4 model seeds = 32
-    fits per setting) and reports the topic-word error (mean L1 between
-    matched rows of p(x|y)) divided by the oracle's (p(x|y) counted with the
-    true labels); "failed" = error > 0.3, i.e. merged or split topics:
+    **Many short documents** (``regime_ == "documents"``) get gensim's own
+    online settings (10 passes, 50 inner iterations, ``update_every=1``,
+    ``decay=0.5``, chunks of 2000 documents, one restart) and 100 inner
+    iterations for the inference of ``domain_topic_`` and :meth:`transform`:
+    the settings topic-model users run, at the cost they expect
+    (``benchmarks/RESULTS.md``, real-text table).
 
-    ==============================================================  ======  =====  ======
-    setting                                                         median    q90  failed
-    ==============================================================  ======  =====  ======
-    gensim's defaults (passes=1, iterations=50, online, decay=0.5)    38.8  103.8   32/32
-    passes=100, iterations=50, online decay=0.5                       10.1   46.1   14/32
-    passes=100, iterations=50, batch with rho=1                        6.2   42.6   15/32
-    passes=100, iterations=10, batch with rho=1, n_init=1              2.7   12.1   11/32
-    llstopic's defaults (the line above with n_init=3)                 2.5   10.7    8/32
-    NMF (Kullback-Leibler), for reference                              3.0   11.2    4/32
-    ==============================================================  ======  =====  ======
+    **Few long domains** (``regime_ == "domains"``, the latent-label-shift
+    regime) are far from what gensim's defaults are tuned for: its defaults
+    failed 32 of 32 planted fits (``benchmarks/lda_lls_settings.py``; the
+    table is in ``benchmarks/RESULTS.md``).  What the settings here do:
 
-    All 8 failures of the defaults are on the hardest problem (6 topics, 10
-    domains), where every setting, NMF included (4/8), fails; on the other
-    three problems the defaults had no failure and median ratios 2.4, 2.5 and
-    1.3.  What the settings do:
-
-    * ``passes``: one pass is one EM iteration over all domains; one pass is
-      nowhere near convergence.
-    * ``update_every=0, decay=0`` (the defaults here): gensim blends each
-      update in with weight ``rho = (offset + pass)^-decay``; with few
-      domains all of them sit in one chunk, so online and batch coincide and
-      ``decay`` alone damps the steps.  ``decay=0`` gives plain batch
-      variational EM (``rho = 1``).
+    * ``passes=100``: one pass is one EM iteration over all domains.
+    * ``update_every=0, decay=0``: with few domains all of them sit in one
+      chunk, so online and batch coincide and ``decay`` alone damps the steps;
+      ``decay=0`` gives plain batch variational EM (``rho = 1``).
     * ``iterations=10``: fewer inner (per-domain) iterations are *better*
       here.  A partial E-step keeps p_d(y) away from the corners of the
-      simplex while the topics are still poor, which lets them separate;
-      with 50 or 400 inner iterations more restarts ended in a poor local
-      optimum.  (Inference for ``domain_topic_`` and :meth:`transform` runs
-      at least 1000 iterations.)
-    * ``n_init=3``: poor local optima have visibly lower likelihood, so
-      keeping the best of three restarts removed every failure outside the
-      hardest problem (11 -> 8).
-    * ``alpha``/``eta`` hardly matter: priors of order 1 are nothing next to
-      10^4 tokens per domain ("auto" and "symmetric" agreed to 3 decimals in
-      exploratory runs).
-    * The likelihood is flat after about 50 passes while the error keeps
-      falling slowly along the ridge of near-equivalent factorizations; raise
-      ``passes`` for accuracy at a linear cost (about 1.8 s per fit above,
-      against 0.25 s for NMF, on 2 cores).
+      simplex while the topics are still poor, which lets them separate.
+      (Inference for ``domain_topic_`` and :meth:`transform` runs at least
+      1000 iterations.)
+    * ``n_init=3``: poor local optima have visibly lower likelihood, so the
+      best of three restarts removes most failures.
+    * ``alpha``/``eta`` hardly matter next to 10^4 tokens per domain.
 
     The training corpus is streamed to gensim row by row from the CSR counts
     (no dense copy).  ``model_`` is not saved; a loaded model rebuilds the
@@ -165,13 +157,16 @@ class GensimLDA(BackendParamsMixin, Factorizer):
     bit-for-bit the same :meth:`transform` as the fitted one.
     """
 
-    _saved_attributes = ("alpha_", "exp_elog_topic_word_", "train_log_likelihood_", "inference_seed_")
+    _saved_attributes = ("alpha_", "exp_elog_topic_word_", "train_log_likelihood_", "inference_seed_",
+                         "regime_", "settings_")
 
-    #: minimum inner iterations of the inference behind domain_topic_ and transform
-    _inference_iterations = 1000
+    #: minimum inner iterations of the inference behind domain_topic_ and transform, per regime
+    _inference_iterations = {DOMAINS: 1000, DOCUMENTS: 100}
+    #: (passes, iterations, n_init) chosen when left to None, per regime
+    _regime_defaults = {DOMAINS: (100, 10, 3), DOCUMENTS: (10, 50, 1)}
 
-    def __init__(self, n_topics, *, passes=100, iterations=10, alpha="auto", eta="auto", chunksize=None,
-                 workers=1, n_init=3, random_state=None, **gensim_params):
+    def __init__(self, n_topics, *, passes=None, iterations=None, alpha="auto", eta="auto", chunksize=None,
+                 workers=1, n_init=None, random_state=None, **gensim_params):
         self.n_topics = n_topics
         self.passes = passes
         self.iterations = iterations
@@ -187,11 +182,11 @@ class GensimLDA(BackendParamsMixin, Factorizer):
     def _check_params(self, corpus):
         from gensim.models import LdaModel, LdaMulticore
 
-        check_positive_int(self.passes, "passes")
-        check_positive_int(self.iterations, "iterations")
+        check_positive_int(self.passes, "passes", allow_none=True)
+        check_positive_int(self.iterations, "iterations", allow_none=True)
         check_positive_int(self.chunksize, "chunksize", allow_none=True)
         workers = check_positive_int(self.workers, "workers")
-        check_positive_int(self.n_init, "n_init")
+        check_positive_int(self.n_init, "n_init", allow_none=True)
         _check_prior(self.alpha, "alpha", _ALPHA_STRINGS, [(self.n_topics,)])
         if workers > 1 and isinstance(self.alpha, str) and self.alpha == "auto":
             raise ValueError("alpha='auto' is not supported by gensim's LdaMulticore (workers > 1); "
@@ -222,8 +217,12 @@ class GensimLDA(BackendParamsMixin, Factorizer):
             if name in params:
                 _check_real(params[name], name, low=0.0)
 
-    def _gensim_kwargs(self, corpus):
-        """Keyword arguments for the gensim constructor, with our defaults filled in."""
+    def _settings(self, corpus):
+        """The regime and the resolved settings: given values, else the regime's defaults."""
+        lengths = np.asarray(corpus.counts.sum(axis=1)).ravel()
+        regime = corpus_regime(corpus.n_domains, corpus.n_words, float(lengths.mean()), int(self.n_topics),
+                               geometric=False)
+        passes, iterations, n_init = self._regime_defaults[regime]
         params = dict(self._backend_params)
         workers = int(self.workers)
         n_domains = corpus.n_domains
@@ -233,19 +232,34 @@ class GensimLDA(BackendParamsMixin, Factorizer):
             chunksize = max(1, min(2000, -(-n_domains // workers)))
         else:
             chunksize = max(1, min(2000, n_domains))
-        batch = params.get("batch", True) if workers > 1 else params.get("update_every", 0) == 0
+        settings = {"passes": passes if self.passes is None else int(self.passes),
+                    "iterations": iterations if self.iterations is None else int(self.iterations),
+                    "n_init": n_init if self.n_init is None else int(self.n_init),
+                    "chunksize": chunksize}
         if workers > 1:
-            params.setdefault("batch", True)
+            settings["batch"] = bool(params.get("batch", regime == DOMAINS))
+            batch = settings["batch"]
         else:
-            params.setdefault("update_every", 0)
-        params.setdefault("decay", 0.0 if batch else 0.5)
+            settings["update_every"] = int(params.get("update_every", 0 if regime == DOMAINS else 1))
+            batch = settings["update_every"] == 0
+        settings["decay"] = float(params.get("decay", 0.0 if batch else 0.5))
+        settings["inference_iterations"] = max(settings["iterations"], self._inference_iterations[regime])
+        return regime, settings
+
+    def _gensim_kwargs(self, corpus, settings):
+        """Keyword arguments for the gensim constructor, with the resolved settings filled in."""
+        params = dict(self._backend_params)
+        workers = int(self.workers)
+        for key in ("batch", "update_every", "decay"):
+            if key in settings:
+                params[key] = settings[key]
         params.setdefault("eval_every", None)
         vocabulary = corpus.vocabulary
         id2word = {i: (vocabulary[i] if vocabulary is not None else str(i)) for i in range(corpus.n_words)}
         alpha = list(map(float, self.alpha)) if _is_sequence(self.alpha) else self.alpha
         eta = np.asarray(self.eta, dtype=np.float64) if _is_sequence(self.eta) else self.eta
-        kwargs = dict(num_topics=int(self.n_topics), id2word=id2word, chunksize=chunksize,
-                      passes=int(self.passes), iterations=int(self.iterations), alpha=alpha, eta=eta,
+        kwargs = dict(num_topics=int(self.n_topics), id2word=id2word, chunksize=settings["chunksize"],
+                      passes=settings["passes"], iterations=settings["iterations"], alpha=alpha, eta=eta,
                       dtype=np.float64, **params)
         if workers > 1:
             kwargs["workers"] = workers
@@ -256,13 +270,18 @@ class GensimLDA(BackendParamsMixin, Factorizer):
         from gensim.models import LdaModel, LdaMulticore
 
         klass = LdaMulticore if int(self.workers) > 1 else LdaModel
-        kwargs = self._gensim_kwargs(corpus)
+        regime, settings = self._settings(corpus)
+        self.regime_, self.settings_ = regime, settings
+        logger.info("GensimLDA: %s regime (%d domains, %d words); settings %s", regime,
+                    corpus.n_domains, corpus.n_words, settings)
+        kwargs = self._gensim_kwargs(corpus, settings)
         stream = GensimBow(corpus.counts)
         self.inference_seed_ = seed_from(rng)
-        seeds = [seed_from(rng) for _ in range(int(self.n_init))]  # n_init=1 runs the first of these
-        n_iter = max(int(self.iterations), self._inference_iterations)
+        seeds = [seed_from(rng) for _ in range(settings["n_init"])]  # n_init=1 runs the first of these
+        n_iter = settings["inference_iterations"]
         best = None
-        for seed in seeds:
+        for restart, seed in enumerate(seeds):
+            start = time.perf_counter()
             model = klass(corpus=stream, random_state=seed, **kwargs)
             train_iterations = model.iterations
             model.iterations = n_iter
@@ -271,6 +290,8 @@ class GensimLDA(BackendParamsMixin, Factorizer):
             topic_word = np.asarray(model.get_topics(), dtype=np.float64)
             domain_topic = gamma / gamma.sum(axis=1, keepdims=True)
             score = log_likelihood(corpus.counts, topic_word, domain_topic, smoothing=0.0)
+            logger.info("GensimLDA: restart %d/%d: %.4f nats/token on the training counts (%.1f s)",
+                        restart + 1, len(seeds), score, time.perf_counter() - start)
             if best is None or score > best[0]:
                 best = (score, model, topic_word, domain_topic)
         score, model, topic_word, domain_topic = best
@@ -289,11 +310,18 @@ class GensimLDA(BackendParamsMixin, Factorizer):
         gamma_threshold = self._backend_params.get("gamma_threshold", 0.001)
         model = LdaModel(corpus=None, num_topics=n_topics, id2word={i: str(i) for i in range(n_words)},
                          alpha=np.asarray(self.alpha_, dtype=np.float64), eta=1.0 / n_topics,
-                         iterations=max(int(self.iterations), self._inference_iterations),
+                         iterations=self._inference_iterations_used(),
                          gamma_threshold=gamma_threshold, random_state=int(self.inference_seed_),
                          dtype=np.float64)
         model.expElogbeta = np.ascontiguousarray(self.exp_elog_topic_word_, dtype=np.float64)
         return model
+
+    def _inference_iterations_used(self):
+        settings = getattr(self, "settings_", None)
+        if isinstance(settings, dict) and "inference_iterations" in settings:
+            return int(settings["inference_iterations"])
+        # a model saved before regimes existed: the few-long-domains inference it was fitted with
+        return max(int(self.iterations or 10), self._inference_iterations[DOMAINS])
 
     def _gensim_inference(self, counts):
         """p_d(y) of every row of ``counts`` by gensim's variational inference (normalised gamma)."""
