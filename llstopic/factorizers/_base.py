@@ -14,7 +14,6 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-from .._kernels.recovery import kl_recover_parallel
 from .._validation import check_count_matrix, check_positive_int, check_random_state
 
 __all__ = ["Factorizer"]
@@ -138,20 +137,10 @@ class Factorizer(BaseEstimator):
 
         Domains without tokens get the uniform distribution.
         """
+        from ._inference import ml_domain_topic
+
         topic_word = self.topic_word_ if topic_word is None else topic_word
-        topic_word = np.ascontiguousarray(topic_word, dtype=np.float64)
-        n_domains, n_topics = counts.shape[0], topic_word.shape[0]
-        domain_topic = np.full((n_domains, n_topics), 1.0 / n_topics)
-        # The same simplex solver as the anchor recovery: row d of the counts
-        # against the topic rows, minimising KL(p(x|d) || p_d(y) @ topic_word),
-        # i.e. maximising the likelihood (a concave problem); words no topic
-        # produces are skipped; a domain without usable tokens stays uniform.
-        loss, gap = np.empty(n_domains), np.empty(n_domains)
-        n_iter = np.zeros(n_domains, dtype=np.int64)
-        kl_recover_parallel(counts.indptr.astype(np.int64), counts.indices.astype(np.int64),
-                            counts.data.astype(np.float64), topic_word, domain_topic, loss, gap, n_iter,
-                            self._infer_max_iter, self._infer_tol, True)
-        return domain_topic
+        return ml_domain_topic(counts, topic_word, max_iter=self._infer_max_iter, tol=self._infer_tol)
 
     def _infer(self, counts):
         return self._infer_domain_topic(counts)
