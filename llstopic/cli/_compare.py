@@ -103,7 +103,7 @@ def run(args, methods, params, corpus=None, announce=print):
         else:
             name = f"corpus {args.corpus}"
         n_topics = args.n_topics or 10
-        used = _with_defaults(methods, params, "topic-model regime")
+        used = {m: dict(p) for m, p in params.items()}      # a real corpus: the library's defaults
         announce(f"llstopic compare: {', '.join(methods)} with {n_topics} topics on {name} "
                  f"(no truth).{_lda_note([(None, used)])}")
         return compare(corpus, methods, n_topics=n_topics, heldout=args.heldout, name=name,

@@ -115,8 +115,10 @@ def _truth_table(rows, info):
 
 
 def _corpus_table(rows):
-    header = ["method", "held-out LL", "u_mass", "fit s", "warm-up s", "peak MiB", "params"]
+    header = ["method", "held-out LL", "u_mass", "diversity", "dup.", "fit s", "warm-up s", "peak MiB",
+              "params"]
     body = [[s["method"], _fmt(s.get("heldout_loglik"), 3), _fmt(s.get("coherence_umass"), 2),
+             _fmt(s.get("topic_diversity"), 2), _fmt(s.get("duplicate_topics"), 0),
              _secs(s.get("fit_time_s")), _secs(s.get("warmup_time_s")),
              _mib(s.get("peak_memory_mb")), s.get("params") or "-"] for s in rows]
     text = _grid(header, body)

@@ -11,7 +11,8 @@ __all__ = ["summarize", "format_params"]
 _KEYS = ("problem", "method")
 _NUMERIC = ("topic_word_error", "topic_word_error_oracle", "topic_word_error_ratio",
             "domain_topic_error", "domain_topic_error_oracle", "accuracy", "accuracy_bayes",
-            "heldout_loglik", "heldout_loglik_truth", "coherence_umass", "fit_time_s", "factorize_time_s",
+            "heldout_loglik", "heldout_loglik_truth", "heldout_zero_fraction", "coherence_umass",
+            "topic_diversity", "duplicate_topics", "fit_time_s", "factorize_time_s",
             "warmup_time_s", "peak_memory_mb")
 
 

@@ -202,9 +202,19 @@ def finite_task(problem, spec, rng, name):
 
 # ------------------------------------------------------------------ corpus without truth
 def corpus_task(corpus, spec, rng, name):
-    """Task for a user :class:`~llstopic.Corpus` (no truth): likelihood and coherence."""
+    """Task for a user :class:`~llstopic.Corpus` (no truth): held-out documents and coherence.
+
+    A fraction ``heldout`` of the documents (a seeded permutation) is held out
+    whole; methods fit the others.  Each held-out document is scored by
+    document completion: half of its tokens infer its topic mix with the
+    method's topics fixed (the same maximum-likelihood inference for every
+    method), the other half are scored (:func:`~llstopic.metrics.score_completion`).
+    Topics are also scored by u_mass coherence on the training documents, topic
+    diversity and duplicated topics.
+    """
     from ..corpus import Corpus
-    from ..metrics import log_likelihood
+    from ..metrics import (coherence, duplicate_topics, score_completion, split_documents,
+                           topic_diversity)
 
     n_topics = spec["n_topics"]
     if n_topics is None:
@@ -215,62 +225,50 @@ def corpus_task(corpus, spec, rng, name):
     if corpus.n_tokens == 0:
         raise ValueError("the corpus holds no tokens")
     counts = corpus.counts
-    held_counts = None
+    observed = held_counts = None
     train_corpus = corpus
     if spec["heldout"] > 0 and rng is not None:
-        held = rng.binomial(counts.data, spec["heldout"]).astype(np.int64)
-        held_counts = sp.csr_matrix((held, counts.indices.copy(), counts.indptr.copy()), shape=counts.shape)
-        train = sp.csr_matrix((counts.data - held, counts.indices.copy(), counts.indptr.copy()),
-                              shape=counts.shape)
-        held_counts.eliminate_zeros()
-        train.eliminate_zeros()
-        if train.nnz == 0:
-            raise ValueError("the corpus is too small to hold tokens out; use heldout=0")
-        train_corpus = Corpus._trusted(train, corpus.vocabulary, corpus.domain_names)
+        lengths = corpus.domain_lengths()
+        order = rng.permutation(corpus.n_domains)
+        n_test = int(round(spec["heldout"] * corpus.n_domains))
+        test = np.sort(order[:n_test])
+        test = test[lengths[test] >= 2]                       # a document of one token cannot be split
+        train = np.setdiff1d(np.arange(corpus.n_domains), test)
+        if test.size == 0 or counts[train].nnz == 0:
+            raise ValueError(f"the corpus ({corpus.n_domains} documents) is too small to hold "
+                             f"{spec['heldout']:.0%} of its documents out; use heldout=0")
+        observed, held_counts = split_documents(counts[test], random_state=rng)
+        names = None if corpus.domain_names is None else [corpus.domain_names[i] for i in train]
+        train_corpus = Corpus._trusted(sp.csr_matrix(counts[train]), corpus.vocabulary, names)
     vocabulary = corpus.vocabulary or [str(i) for i in range(corpus.n_words)]
-    coherence = _UMass(train_corpus.counts, vocabulary)
     n_top = min(spec["n_top_words"], corpus.n_words)
     info = {
         "name": name or "corpus",
         "kind": "corpus", "truth": False, "n_domains": corpus.n_domains, "n_words": corpus.n_words,
         "n_topics": n_topics, "n_tokens": int(corpus.n_tokens),
         "n_train_tokens": int(train_corpus.n_tokens),
+        "n_heldout_documents": 0 if held_counts is None else int(held_counts.shape[0]),
         "tokens_per_domain": float(corpus.domain_lengths().mean()), "heldout": spec["heldout"],
     }
 
     def evaluate(model):
         top = np.argsort(-model.topic_word_, axis=1, kind="stable")[:, :n_top]
+        score = (None if held_counts is None
+                 else score_completion(model.topic_word_, observed, held_counts))
         return {
-            "heldout_loglik": (None if held_counts is None else log_likelihood(
-                held_counts, model.topic_word_, model.domain_topic_)),
-            "coherence_umass": coherence(top),
+            "heldout_loglik": None if score is None else score.nats_per_token,
+            "heldout_zero_fraction": None if score is None else score.zero_fraction,
+            "coherence_umass": float(coherence(model.topic_word_, counts=train_corpus.counts,
+                                               measure="u_mass", top_n=n_top).mean),
+            "topic_diversity": topic_diversity(model.topic_word_, top_n=min(25, corpus.n_words)),
+            "duplicate_topics": len(duplicate_topics(model.topic_word_, top_n=n_top,
+                                                     shared=max(1, n_top // 2))),
             "top_words": [[vocabulary[w] for w in row] for row in top],
         }
 
     return Task(name=info["name"], info=info, data=train_corpus,
                 warmup_data=_warmup_corpus(train_corpus, check_random_state(0)),
                 make=_make_factorizer(n_topics), evaluate=evaluate)
-
-
-class _UMass:
-    """Mean u_mass coherence of top-word lists on a count matrix (gensim ``CoherenceModel``)."""
-
-    def __init__(self, counts, vocabulary):
-        from gensim.corpora import Dictionary
-
-        from ..corpus._gensim import GensimBow
-
-        self.bow = list(GensimBow(counts))
-        self.vocabulary = vocabulary
-        self.dictionary = Dictionary.from_corpus(self.bow, id2word=dict(enumerate(vocabulary)))
-
-    def __call__(self, top_ids):
-        from gensim.models.coherencemodel import CoherenceModel
-
-        topics = [[self.vocabulary[w] for w in row] for row in top_ids]
-        model = CoherenceModel(topics=topics, corpus=self.bow, dictionary=self.dictionary,
-                               coherence="u_mass", topn=len(topics[0]))
-        return float(model.get_coherence())
 
 
 # ------------------------------------------------------------------ continuous (DDFA)
