@@ -160,7 +160,7 @@ class Corpus:
         return (a.nnz == b.nnz and np.array_equal(a.indptr, b.indptr)
                 and np.array_equal(a.indices, b.indices) and np.array_equal(a.data, b.data))
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking, compared by value
 
     # --------------------------------------------------------------- builders
     @classmethod
