@@ -212,31 +212,28 @@ def normalize_word_counts(word_counts, prior, word_topic, out_word_topic):
 
 
 @nb.njit(parallel=True, **_NJIT)
-def sum_log(values):
-    """Sum of ``log`` of every entry of a 2-D float64 array (-inf if any is 0).
+def sum_log_rows(values, out):
+    """Sum of ``log`` of each row of a 2-D float64 array (-inf if an entry is 0).
 
     values : IN float64 (n_rows, n_cols), non-negative
-    Returns the sum (float); used for the Dirichlet log-prior.
+    out : OUT float64 (n_rows,); used for the Dirichlet log-prior
     """
-    total = 0.0
     for i in nb.prange(values.shape[0]):
         row = 0.0
         for j in range(values.shape[1]):
             row += np.log(values[i, j])
-        total += row
-    return total
+        out[i] = row
 
 
 @nb.njit(parallel=True, **_NJIT)
-def squarem_norms(x, fx, ffx):
-    """Squared norms of SQUAREM's r = log F(x) - log x and v = log F(F(x)) - 2 log F(x) + log x.
+def squarem_norms(x, fx, ffx, out_rr, out_vv):
+    """Squared norms, row by row, of SQUAREM's r = log F(x) - log x and
+    v = log F(F(x)) - 2 log F(x) + log x.
 
     x, fx, ffx : IN float64 (n_rows, n_cols), a point, its EM image and the
         image's image; entries where any of the three is 0 are skipped
-    Returns ``(sum r^2, sum v^2)``.
+    out_rr, out_vv : OUT float64 (n_rows,), sum of r^2 and of v^2 over each row
     """
-    rr = 0.0
-    vv = 0.0
     for i in nb.prange(x.shape[0]):
         row_r = 0.0
         row_v = 0.0
@@ -249,9 +246,8 @@ def squarem_norms(x, fx, ffx):
                 v = l2 - 2.0 * l1 + l0
                 row_r += r * r
                 row_v += v * v
-        rr += row_r
-        vv += row_v
-    return rr, vv
+        out_rr[i] = row_r
+        out_vv[i] = row_v
 
 
 @nb.njit(parallel=True, **_NJIT)
@@ -259,7 +255,7 @@ def squarem_extrapolate(x, fx, ffx, alpha, out):
     """SQUAREM's extrapolated point in log coordinates, each row renormalised.
 
     log out = (1 + a)^2 log x - 2 a (1 + a) log F(x) + a^2 log F(F(x)) with
-    a = ``alpha`` (<= -1; a = -1 gives F(F(x)) exactly), i.e.
+    a = ``alpha[i]`` for row i (<= -1; a = -1 gives F(F(x)) exactly), i.e.
     log x - 2 a r + a^2 v, then every row is scaled to sum to one.  The three
     coefficients sum to one, so the result is on the scale of a log
     probability; entries where x or F(x) is 0 take log F(F(x)) instead.
@@ -267,13 +263,14 @@ def squarem_extrapolate(x, fx, ffx, alpha, out):
     leave); the row's largest value is subtracted before ``exp``.
 
     x, fx, ffx : IN float64 (n_rows, n_cols), rows on the simplex
-    alpha : IN float <= -1
+    alpha : IN float64 (n_rows,), step lengths <= -1
     out : OUT float64 (n_rows, n_cols), rows on the simplex (must not alias the inputs)
     """
-    c0 = (1.0 + alpha) * (1.0 + alpha)
-    c1 = -2.0 * alpha * (1.0 + alpha)
-    c2 = alpha * alpha
     for i in nb.prange(x.shape[0]):
+        a = alpha[i]
+        c0 = (1.0 + a) * (1.0 + a)
+        c1 = -2.0 * a * (1.0 + a)
+        c2 = a * a
         top = -np.inf
         for j in range(x.shape[1]):
             if ffx[i, j] <= 0.0:

@@ -106,10 +106,22 @@ class _Passes:
     def _objective(self, loglik, domain_topic, word_topic):
         if self.prior == 0.0:
             return loglik
-        log_prior = _em.sum_log(domain_topic)
+        log_prior = self.log_prior_rows(domain_topic).sum()
         if not self.fixed:
-            log_prior += _em.sum_log(word_topic)
-        return loglik + self.prior * log_prior
+            log_prior += self.log_prior_rows(word_topic).sum()
+        return loglik + log_prior
+
+    def log_prior_rows(self, values):
+        """prior * sum of log of each row of ``values`` (a new array)."""
+        out = np.empty(values.shape[0])
+        _em.sum_log_rows(values, out)
+        return self.prior * out
+
+    def row_objective(self, domain_topic):
+        """Each row's objective at the point the last pass evaluated (a new array)."""
+        if self.prior == 0.0:
+            return self.row_loglik.copy()
+        return self.row_loglik + self.log_prior_rows(domain_topic)
 
     def step(self, domain_topic, word_topic, out_domain_topic, out_word_topic):
         """One EM step into the OUT buffers; (loglik, objective) per token of the INPUT."""
@@ -278,29 +290,30 @@ def _plain_em(passes, counts, domain_topic, word_topic, max_iter, tol):
     return trace.result(*x)
 
 
-def _extrapolate(passes, x, fx, ffx, out, step_max):
-    """SQUAREM's S3 step length, clamped to [-step_max, -1], and (unless it is -1) the
-    extrapolated point written into ``out``."""
-    rr, vv = _em.squarem_norms(x[0], fx[0], ffx[0])
-    if not passes.fixed:
-        r2, v2 = _em.squarem_norms(x[1], fx[1], ffx[1])
-        rr, vv = rr + r2, vv + v2
-    raw = -np.sqrt(rr / vv) if vv > 0.0 else -1.0
-    alpha = float(min(max(raw, -step_max), -1.0))
-    if alpha == -1.0:
-        return alpha, raw <= -step_max
-    _em.squarem_extrapolate(x[0], fx[0], ffx[0], alpha, out[0])
-    if not passes.fixed:
-        # the topics' distributions are the columns of word_topic: extrapolate rows of the transpose
-        rows = [np.ascontiguousarray(a[1].T) for a in (x, fx, ffx)]
-        extrapolated = np.empty_like(rows[0])
-        _em.squarem_extrapolate(rows[0], rows[1], rows[2], alpha, extrapolated)
-        out[1][...] = extrapolated.T
+def _row_norms(x, fx, ffx):
+    """|r|^2 and |v|^2 of SQUAREM (log coordinates), row by row."""
+    rr, vv = np.empty(x.shape[0]), np.empty(x.shape[0])
+    _em.squarem_norms(x, fx, ffx, rr, vv)
+    return rr, vv
+
+
+def _clamp(rr, vv, step_max):
+    """SQUAREM's S3 step lengths -|r|/|v|, clamped to [-step_max, -1], and whether
+    each was clamped at -step_max."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw = np.where(vv > 0.0, -np.sqrt(rr / vv), -1.0)
+    alpha = np.minimum(np.maximum(raw, -step_max), -1.0)
     return alpha, raw <= -step_max
 
 
 def _squarem(passes, counts, domain_topic, word_topic, max_iter, tol):
-    """SQUAREM cycles: x -> F(x) -> F(F(x)) -> extrapolated x' -> F(x') (if x' is accepted)."""
+    """SQUAREM cycles: x -> F(x) -> F(F(x)) -> extrapolated x' -> F(x') (if x' is accepted).
+
+    One step length for the whole point.  (With the topics fixed the rows are
+    independent problems; a step length and acceptance test per row was tried
+    and needed as many passes on ``llstopic compare``'s problems, so it is not
+    used.)
+    """
     trace = _Trace(passes, counts, tol)
     points = [(domain_topic, word_topic)] + _buffers(passes, domain_topic, word_topic, 3)
     current = 0  # index of x in points; the three others hold F(x), F(F(x)), x'
@@ -313,18 +326,26 @@ def _squarem(passes, counts, domain_topic, word_topic, max_iter, tol):
         figures_fx = passes.step(*fx, *ffx)
         if trace.accept(figures_fx, *fx) or trace.n_iter == max_iter:
             return trace.result(*ffx)
-        alpha, clamped = _extrapolate(passes, x, fx, ffx, xp, step_max)
+        rr, vv = (float(a.sum()) for a in _row_norms(x[0], fx[0], ffx[0]))
+        if not passes.fixed:
+            # the topics' distributions are the columns of word_topic: use rows of the transpose
+            rows = [np.ascontiguousarray(point[1].T) for point in (x, fx, ffx)]
+            rr, vv = (total + float(a.sum()) for total, a in zip((rr, vv), _row_norms(*rows)))
+        alpha, clamped = (v.item() for v in _clamp(np.array(rr), np.array(vv), step_max))
         if alpha == -1.0:  # the extrapolation is F(F(x)) itself: continue from there
-            if clamped:
-                step_max *= _STEP_FACTOR
+            step_max *= _STEP_FACTOR if clamped else 1.0
             current = i_ffx
             continue
+        _em.squarem_extrapolate(x[0], fx[0], ffx[0], np.full(x[0].shape[0], alpha), xp[0])
+        if not passes.fixed:
+            extrapolated = np.empty_like(rows[0])
+            _em.squarem_extrapolate(*rows, np.full(rows[0].shape[0], alpha), extrapolated)
+            xp[1][...] = extrapolated.T
         figures_xp = passes.step(*xp, *x)  # F(x') overwrites x, no longer needed
         if figures_xp[1] >= figures_fx[1]:
             if trace.accept(figures_xp, *xp):
                 return trace.result(*x)
-            if clamped:
-                step_max *= _STEP_FACTOR
+            step_max *= _STEP_FACTOR if clamped else 1.0
             # F(x') sits in points[current]: it is the next x
         else:
             trace.n_iter += 1
