@@ -201,11 +201,33 @@ def polish(counts, topic_word, domain_topic, *, max_iter=50, tol=1e-6, prior=0.0
         For bad arguments, before any pass; ValueError after the first pass
         if ``prior == smoothing == 0`` and the start gives a counted word
         probability 0 (EM cannot leave such a point).
+
+    Notes
+    -----
+    Measured from ``AnchorWords`` (defaults) on ``llstopic compare``'s two
+    problems, data seeds 0 and 1, topic-word error as a multiple of the
+    oracle's: in the topic-model regime (3,000 domains of 100 tokens) the
+    polish takes 1.70x / 1.66x to 1.24x / 1.29x in 11-14 passes at
+    ``tol=1e-5`` (1.235x / 1.287x after 60-80 passes at 1e-6).  In the LLS
+    regime (16 domains of 40,000 tokens) it does not help: 1.58x / 1.92x
+    become 1.60x / 1.94x, and ML EM started at the *truth* ends at 1.66x /
+    2.03x.  With few, long domains the likelihood is nearly flat along
+    directions that anchor words' separability pins down, and EM follows the
+    sample's noise along them (its likelihood exceeds the truth's).
+    SQUAREM cut the passes from 28 to 18 from a perturbed truth, from 84 to
+    36 with ``prior=0.01`` and about in half for ``fixed_topics`` at tight
+    tolerances, but not from anchor words with ``prior=0`` (optima on the
+    boundary of the simplex, where EM is sublinear and most extrapolations
+    are rejected).
+
+    Examples
+    --------
+    >>> from llstopic import make_finite_lls
+    >>> problem = make_finite_lls(50, 2, 40, 200, alpha=1.0, beta=0.5, random_state=0)
+    >>> result = polish(problem.corpus, problem.topic_word, problem.domain_topic, max_iter=5)
+    >>> bool(result.loglik_after >= result.loglik_before), result.n_iter <= 5
+    (True, True)
     """
-    counts = _check_counts(counts)
-    tw_shape, dt_shape = _check_shapes(counts, topic_word, domain_topic)
-    topic_word = _check_factor(topic_word, "topic_word", tw_shape, simplex=True)
-    domain_topic = _check_factor(domain_topic, "domain_topic", dt_shape, simplex=True)
     max_iter = check_positive_int(max_iter, "max_iter", minimum=0)
     tol = _check_real(tol, "tol", low=0.0, low_open=True)
     prior = _check_real(prior, "prior", low=0.0)
@@ -213,6 +235,10 @@ def polish(counts, topic_word, domain_topic, *, max_iter=50, tol=1e-6, prior=0.0
     fixed_topics = _check_bool(fixed_topics, "fixed_topics")
     accelerate = _check_bool(accelerate, "accelerate")
     n_threads = check_positive_int(n_threads, "n_threads", allow_none=True)
+    counts = _check_counts(counts)
+    tw_shape, dt_shape = _check_shapes(counts, topic_word, domain_topic)
+    topic_word = _check_factor(topic_word, "topic_word", tw_shape, simplex=True)
+    domain_topic = _check_factor(domain_topic, "domain_topic", dt_shape, simplex=True)
 
     word_topic = np.ascontiguousarray(topic_word.T)
     data = counts.data
