@@ -100,6 +100,8 @@ def log_likelihood(counts, topic_word, domain_topic, *, smoothing=0.0, per_token
     Parameters
     ----------
     counts : Corpus, array-like or scipy sparse matrix of shape (n_domains, n_words)
+        A Corpus (also ``Corpus._trusted(csr)`` for counts validated
+        already) is read in place; other input is validated and copied.
     topic_word : array-like of shape (n_topics, n_words), non-negative
     domain_topic : array-like of shape (n_domains, n_topics), non-negative
         Used as given (not renormalised).
