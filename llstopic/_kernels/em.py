@@ -60,8 +60,10 @@ def _dot(a, b):
 
     Without ``fastmath`` LLVM may not reorder a floating-point sum, so a
     one-accumulator loop runs at one add per add latency; four partial sums
-    (summed pairwise at the end) let it issue them in parallel (~1.3x on the
-    EM pass when the topics fit in cache).
+    (summed pairwise at the end) let it issue them in parallel: 1.2-1.3x on
+    the EM pass in a rough single-thread measurement under load.  (The loop
+    is still not SIMD-vectorised; the pass is partly bound by the random
+    access to ``word_topic`` rows.)
     """
     n = a.shape[0]
     n4 = n - n % 4
