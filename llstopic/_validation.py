@@ -221,3 +221,60 @@ def check_probability_rows(array, name, *, atol=1e-6, ndim=2):
         i = _first_bad(bad.ravel())
         raise ValueError(f"{name} rows must sum to one; row {i} sums to {_py(sums.ravel()[i])!r}")
     return arr
+
+
+# ------------------------------------------------- factors and their counts
+def check_real(value, name, *, low, low_open=False, high=None):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value < low or (low_open and value == low) or \
+            (high is not None and value >= high):
+        bound = (f"> {low}" if low_open else f">= {low}") + ("" if high is None else f" and < {high}")
+        raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
+    return value
+
+
+def check_bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__}: {value!r}")
+    return bool(value)
+
+
+def check_counts(counts, *, require_tokens=True):
+    """CSR counts of a Corpus (read in place) or of any count matrix (validated, copied)."""
+    from .corpus import Corpus
+
+    if isinstance(counts, Corpus):
+        if require_tokens and counts.n_tokens == 0:
+            raise ValueError("counts holds no tokens (every count is zero)")
+        return counts.counts
+    return check_count_matrix(counts, "counts", require_tokens=require_tokens)
+
+
+def check_factor(array, name, shape, *, simplex, atol=1e-6):
+    """A C-contiguous float64 copy of a factor with its rows normalised (if ``simplex``)."""
+    arr = check_finite_array(array, name, ndim=2)
+    if arr.shape != shape:
+        raise ValueError(f"{name} has shape {arr.shape}, expected {shape} "
+                         "((n_topics, n_words) for topic_word, (n_domains, n_topics) for domain_topic)")
+    if (arr < 0).any():
+        i, j = np.argwhere(arr < 0)[0]
+        raise ValueError(f"{name} has a negative entry {arr[i, j].item()!r} at position ({i}, {j})")
+    if not simplex:
+        return np.ascontiguousarray(arr)
+    sums = arr.sum(axis=1)
+    bad = np.abs(sums - 1.0) > atol
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{name} rows must lie on the simplex (sum to one within {atol}); "
+                         f"row {i} sums to {sums[i].item()!r}")
+    return np.ascontiguousarray(arr / sums[:, None])
+
+
+def factor_shapes(counts, topic_word, domain_topic):
+    n_domains, n_words = counts.shape
+    tw = np.shape(topic_word)
+    if len(tw) != 2:
+        raise ValueError(f"topic_word must be 2-dimensional (n_topics, n_words), got shape {tw}")
+    return (tw[0], n_words), (n_domains, tw[0])

@@ -111,9 +111,10 @@ def test_score_completion_chunks_agree(monkeypatch):
     topic_word = np.random.default_rng(0).dirichlet(np.ones(30), size=4)
     observed, held_out = split_documents(counts, random_state=0)
     whole = score_completion(topic_word, observed, held_out)
-    monkeypatch.setattr(_likelihood, "_LOGLIK_BLOCK", 3)
+    monkeypatch.setattr(_likelihood, "_ZERO_BLOCK", 3)        # the zero count runs in blocks
     chunked = score_completion(topic_word, observed, held_out)
     assert chunked.nats_per_token == pytest.approx(whole.nats_per_token, abs=1e-12)
+    assert chunked.zero_fraction == whole.zero_fraction
 
 
 def test_document_completion_exact_when_every_split_is_the_same():

@@ -32,11 +32,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._kernels import em as _em
+from .._kernels._threads import numba_threads as _numba_threads
+from .._validation import check_bool as _check_bool
+from .._validation import check_counts as _check_counts
+from .._validation import check_factor as _check_factor
 from .._validation import check_positive_int
-from ._likelihood import (_check_bool, _check_counts, _check_factor, _check_real, _check_shapes,
-                          _numba_threads, log_likelihood)
+from .._validation import check_real as _check_real
+from .._validation import factor_shapes as _check_shapes
 
-__all__ = ["PolishResult", "polish", "log_likelihood"]
+__all__ = ["PolishResult", "polish"]
 
 logger = logging.getLogger(__name__)
 

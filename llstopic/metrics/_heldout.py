@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from ._likelihood import _score
+from ._likelihood import log_likelihood, zero_probability_tokens
 from .._validation import (check_count_matrix, check_positive_int, check_probability_rows,
                           check_random_state)
 
@@ -218,7 +218,8 @@ def score_completion(topic_word, observed, held_out, *, infer=None, smoothing=1e
             raise ValueError(f"infer(observed) returned shape {domain_topic.shape}, expected "
                              f"(n_domains, n_topics) = {(observed.shape[0], n_topics)}")
         domain_topic = domain_topic / domain_topic.sum(axis=1, keepdims=True)
-    total, zeros = _score(held_out, topic_word, domain_topic, smoothing)
+    total = log_likelihood(held_out, topic_word, domain_topic, smoothing=smoothing, per_token=False)
+    zeros = zero_probability_tokens(held_out, topic_word, domain_topic)
     return CompletionScore(total / n_tokens, n_tokens, zeros / n_tokens)
 
 
