@@ -45,14 +45,15 @@ class Phase:
         self.row["peak_is_cumulative"] = not _reset_peak()
         self.row["rss_start"] = _status_bytes("VmRSS")
         print(f"  {self.row['phase']} ...", end="", flush=True)
-        self.start = time.perf_counter()
+        self.start, self.cpu_start = time.perf_counter(), time.process_time()
         return self.row
 
     def __exit__(self, *exc):
         self.row["seconds"] = time.perf_counter() - self.start
+        self.row["cpu_seconds"] = time.process_time() - self.cpu_start  # all threads
         self.row["peak_rss"] = _status_bytes("VmHWM")
-        print(f" {self.row['seconds']:.1f} s, peak {self.row['peak_rss'] / GIB:.2f} GiB",
-              flush=True)
+        print(f" {self.row['seconds']:.1f} s (CPU {self.row['cpu_seconds']:.1f} s), "
+              f"peak {self.row['peak_rss'] / GIB:.2f} GiB", flush=True)
         self.rows.append(self.row)
         return False
 
@@ -75,13 +76,15 @@ def print_report(result):
     print(f"command: {result['command']}")
     stats = result["corpus"]["stats"]
     print(f"corpus: {stats['n_tokens']:,} tokens, nnz {stats['nnz']:,}, docword.txt.gz "
-          f"{stats['docword_bytes'] / 2**20:.1f} MiB, generated in {stats['seconds']['total']:.1f} s; "
+          f"{stats['docword_bytes'] / 2**20:.1f} MiB, generated in {stats['seconds']['total']:.1f} s "
+          f"(CPU {stats['seconds'].get('cpu', float('nan')):.1f} s); "
           f"planted anchors kept by filter_words: {result.get('planted_anchors_kept', '-')}")
     rows = result["rows"]
     if not rows:
         return
-    print("\n| phase | wall s | peak RSS GiB | RSS at start GiB | topic error | p_d(y) error | notes |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| phase | wall s | CPU s | peak RSS GiB | RSS at start GiB | topic error | "
+          "p_d(y) error | notes |")
+    print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         notes = []
         if "nnz_after" in row:
@@ -98,7 +101,8 @@ def print_report(result):
         star = "*" if row["peak_is_cumulative"] else ""
         err = row.get("topic_word_error")
         derr = row.get("domain_topic_error")
-        print(f"| {row['phase']} | {row['seconds']:.1f} | {_gib(row['peak_rss'])}{star} | "
+        print(f"| {row['phase']} | {row['seconds']:.1f} | {row['cpu_seconds']:.1f} | "
+              f"{_gib(row['peak_rss'])}{star} | "
               f"{_gib(row['rss_start'])} | {'-' if err is None else f'{err:.4f}'} | "
               f"{'-' if derr is None else f'{derr:.5f}'} | {'; '.join(notes)} |")
     if any(row["peak_is_cumulative"] for row in rows):

@@ -213,19 +213,26 @@ def run_one(args, scale):
     print(f"corpus: {spec.n_docs:,} documents, {spec.n_words:,} words, {spec.n_topics} topics "
           f"(seed {spec.seed})", flush=True)
 
+    tty = sys.stdout.isatty()
+
     def progress(done, total):
-        print(f"\r  generated {done:,}/{total:,} documents", end="", flush=True)
+        if tty:
+            print(f"\r  generated {done:,}/{total:,} documents", end="", flush=True)
+        elif done == total or done * 10 // total != (done - spec.block_docs) * 10 // total:
+            print(f"  generated {done:,}/{total:,} documents", flush=True)
     folder, info = sc.ensure_corpus(spec, args.workdir, regenerate=args.regenerate,
                                     progress=progress)
-    if info["generated"]:
+    if info["generated"] and tty:
         print()
     result["corpus"] = {"folder": folder, **info}
     stats = info["stats"]
     print(f"  {'generated' if info['generated'] else 'reused'}: {stats['n_tokens']:,} tokens, "
           f"nnz {stats['nnz']:,}, docword.txt.gz {stats['docword_bytes'] / 2**20:.0f} MiB, "
           f"generation {stats['seconds']['total']:.1f} s "
+          f"(CPU {stats['seconds'].get('cpu', float('nan')):.1f} s) "
           f"(at {'this' if info['generated'] else 'an earlier'} run's load)", flush=True)
     if args.generate_only:
+        result["load_average_end"] = list(os.getloadavg())
         return result
     if not args.no_warmup:
         result["warmup_seconds"] = warm_up(args, methods, params)
