@@ -127,8 +127,9 @@ def anchor_hits(model, kept_words, planted_anchors):
 
 
 # ----------------------------------------------------------------- phases
-def fit_method(rows, name, corpus, n_topics, params, seed, truth, true_domain_topic,
+def fit_method(rows, name, corpus, n_topics, params, seed, truth, domain_topic_folder,
                planted_anchors):
+    """Fit one factorizer as a phase, then score it (outside the phase)."""
     model = llstopic.make_factorizer(name, n_topics, random_state=seed, **params)
     with warnings.catch_warnings(record=True) as caught, \
             Phase(rows, f"fit {name}", method=name, params=params) as row:
@@ -139,9 +140,10 @@ def fit_method(rows, name, corpus, n_topics, params, seed, truth, true_domain_to
     permutation = llstopic.match_topics(truth, model.topic_word_)
     row["topic_word_error"] = llstopic.topic_word_error(truth, model.topic_word_,
                                                         permutation=permutation)
-    if true_domain_topic is not None:
+    if domain_topic_folder is not None:  # mapped here and released, not kept across fits
         row["domain_topic_error"] = llstopic.domain_topic_error(
-            true_domain_topic, model.domain_topic_, permutation=permutation)
+            sc.load_domain_topic(domain_topic_folder), model.domain_topic_,
+            permutation=permutation)
     hits = anchor_hits(model, corpus.kept_words, planted_anchors)
     if hits is not None:
         row["anchors"] = hits
@@ -252,11 +254,9 @@ def run_one(args, scale):
     del topic_word
     truth /= truth.sum(axis=1, keepdims=True)
     result["planted_anchors_kept"] = int(np.isin(planted_anchors, kept).sum())
-    true_domain_topic = None if args.no_domain_error else sc.load_domain_topic(folder)
     for name in methods:
         fit_method(rows, name, filtered, spec.n_topics, params[name], args.seed, truth,
-                   true_domain_topic, planted_anchors)
-    del true_domain_topic
+                   None if args.no_domain_error else folder, planted_anchors)
     if args.baseline == "tomotopy":
         tomotopy_baseline(rows, filtered, spec.n_topics, args.baseline_iters, args.seed)
     result["load_average_end"] = list(os.getloadavg())
