@@ -59,6 +59,12 @@ class Phase:
 
 
 # ----------------------------------------------------------------- report
+def cpu_text(stats):
+    """CPU seconds of a generation (absent from corpora cached by older versions)."""
+    cpu = stats["seconds"].get("cpu")
+    return "? s" if cpu is None else f"{cpu:.1f} s"
+
+
 def _gib(value):
     return f"{value / GIB:.2f}" if value >= 0 else "?"
 
@@ -77,7 +83,7 @@ def print_report(result):
     stats = result["corpus"]["stats"]
     print(f"corpus: {stats['n_tokens']:,} tokens, nnz {stats['nnz']:,}, docword.txt.gz "
           f"{stats['docword_bytes'] / 2**20:.1f} MiB, generated in {stats['seconds']['total']:.1f} s "
-          f"(CPU {stats['seconds'].get('cpu', float('nan')):.1f} s); "
+          f"(CPU {cpu_text(stats)}); "
           f"planted anchors kept by filter_words: {result.get('planted_anchors_kept', '-')}")
     rows = result["rows"]
     if not rows:

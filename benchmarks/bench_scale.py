@@ -32,6 +32,7 @@ Usage::
     python benchmarks/bench_scale.py --scale 0.1 --methods anchor,nmf --set nmf.max_iter=50
     python benchmarks/bench_scale.py --scale 0.1 --baseline tomotopy --baseline-iters 5
     python benchmarks/bench_scale.py --generate-only      # just (re)build the cached corpus
+    python benchmarks/bench_scale.py --methods none       # read_uci and filter_words only
     python benchmarks/bench_scale.py --quick              # tiny corpus, a smoke test in seconds
 """
 
@@ -56,7 +57,7 @@ import llstopic  # noqa: E402
 
 sys.path.insert(0, _HERE)
 import _scale_corpus as sc  # noqa: E402
-from _scale_report import GIB, Phase, print_growth, print_report  # noqa: E402
+from _scale_report import GIB, Phase, cpu_text, print_growth, print_report  # noqa: E402
 
 QUICK_BASE = dict(n_docs=3_000, n_words=5_000, n_topics=10, anchor_ranks=(20, 1_000))
 QUICK_KEEP_N = 2_000
@@ -231,7 +232,7 @@ def run_one(args, scale):
     print(f"  {'generated' if info['generated'] else 'reused'}: {stats['n_tokens']:,} tokens, "
           f"nnz {stats['nnz']:,}, docword.txt.gz {stats['docword_bytes'] / 2**20:.0f} MiB, "
           f"generation {stats['seconds']['total']:.1f} s "
-          f"(CPU {stats['seconds'].get('cpu', float('nan')):.1f} s) "
+          f"(CPU {cpu_text(stats)}) "
           f"(at {'this' if info['generated'] else 'an earlier'} run's load)", flush=True)
     if args.generate_only:
         result["load_average_end"] = list(os.getloadavg())
@@ -270,7 +271,8 @@ def main(argv=None):
     parser.add_argument("--scale", default="1.0",
                         help="fraction(s) of the full 300,000 documents, comma-separated "
                              "(several: each in a fresh process, then a growth table)")
-    parser.add_argument("--methods", default="anchor", help="comma-separated factorizer names")
+    parser.add_argument("--methods", default="anchor",
+                        help="comma-separated factorizer names; none: only read and filter")
     parser.add_argument("--set", action="append", default=[], metavar="METHOD.PARAM=VALUE",
                         help="a factorizer parameter (JSON value), e.g. nmf.max_iter=50")
     parser.add_argument("--n-topics", type=int, default=None, help="planted and fitted topics (100)")
@@ -289,7 +291,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a tiny corpus: a smoke test")
     parser.add_argument("-v", "--verbose", action="store_true", help="llstopic logging at INFO")
     args = parser.parse_args(argv)
-    args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    args.methods = [m.strip() for m in args.methods.split(",") if m.strip() not in ("", "none")]
     unknown = sorted(set(args.methods) - set(llstopic.available()))
     if unknown:
         parser.error(f"unknown method(s) {unknown}; available: {llstopic.available()}")
