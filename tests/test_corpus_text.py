@@ -99,7 +99,7 @@ def test_filters_apply_to_texts_and_keep_the_unknown_count():
     with pytest.warns(UserWarning):
         corpus = Corpus.from_texts(TEXTS, vocabulary=["cat", "dog", "label", "zzz"], min_count=2)
     assert corpus.vocabulary == ["cat", "dog", "label"] and corpus.kept_words is None
-    # cat, dog and label are seen twice each; sat mat barked latent shift mix shifts labels are not known
+    # cat, dog and label twice each are known; sat mat barked latent shift mix shifts labels are not
     assert corpus.n_unknown_tokens == 8
 
 
@@ -114,7 +114,8 @@ def test_transform_texts_needs_a_vocabulary():
     (dict(stop_words="french"), ValueError, "stop_words must be 'english'"),
     (dict(stop_words=3), TypeError, "stop_words must be 'english'"),
     (dict(stop_words=["a", 1]), TypeError, "stop_words must hold strings"),
-    (dict(tokenizer=CountVectorizer(), stop_words=None), ValueError, "set stop_words on the vectorizer"),
+    (dict(tokenizer=CountVectorizer(), stop_words=None), ValueError,
+     "set stop_words on the vectorizer"),
     (dict(tokenizer=CountVectorizer().fit(TEXTS), vocabulary=["cat"]), ValueError, "not both"),
 ])
 def test_bad_text_arguments(kwargs, exc, part):

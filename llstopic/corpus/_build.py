@@ -156,13 +156,14 @@ def check_names(names, length, name, length_name):
 
 # ------------------------------------------------------------ word filters
 def filter_counts(counts, min_count, min_domains, max_domain_fraction, keep_n):
-    """Columns of CSR ``counts`` that pass the filters of ``Corpus.filter_words``; (csr, kept ids)."""
+    """The columns of CSR ``counts`` that pass ``Corpus.filter_words``' filters: (csr, kept ids)."""
     n_domains, n_words = counts.shape
     min_count = check_positive_int(min_count, "min_count", minimum=0)
     min_domains = check_positive_int(min_domains, "min_domains", minimum=0)
     keep_n = check_positive_int(keep_n, "keep_n", allow_none=True)
     fraction = max_domain_fraction
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.integer, np.floating)):
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.integer,
+                                                                np.floating)):
         raise TypeError(f"max_domain_fraction must be a number, "
                         f"got {type(fraction).__name__}: {fraction!r}")
     if not 0.0 < float(fraction) <= 1.0:

@@ -54,7 +54,8 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
         self._counts = check_count_matrix(counts, "counts", require_tokens=False)
         n_domains, n_words = self._counts.shape
         self._vocabulary = _build.check_names(vocabulary, n_words, "vocabulary", "n_words")
-        self._domain_names = _build.check_names(domain_names, n_domains, "domain_names", "n_domains")
+        self._domain_names = _build.check_names(domain_names, n_domains, "domain_names",
+                                                "n_domains")
         self._kept_words = self._unknown = self._analyser = None
 
     @classmethod

@@ -34,8 +34,8 @@ class TextMixin:
     """The text methods of :class:`~llstopic.Corpus` (``from_texts``, ``transform_texts``)."""
 
     @classmethod
-    def from_texts(cls, texts, *, tokenizer=None, stop_words="english", vocabulary=None, min_count=1,
-                   min_domains=1, max_domain_fraction=1.0, keep_n=None, domain_names=None):
+    def from_texts(cls, texts, *, tokenizer=None, stop_words="english", vocabulary=None,
+                   min_count=1, min_domains=1, max_domain_fraction=1.0, keep_n=None, domain_names=None):
         """Count documents given as raw strings or as token lists.
 
         Parameters
@@ -72,6 +72,7 @@ class TextMixin:
 
         Examples
         --------
+        >>> from llstopic import Corpus
         >>> c = Corpus.from_texts([["b", "a", "b"], ["c"]])
         >>> c.vocabulary, c.counts.toarray().tolist()
         (['a', 'b', 'c'], [[1, 2, 0], [0, 0, 1]])
@@ -239,7 +240,8 @@ def texts_to_tokens(texts, vocabulary=None, analyser=None):
         elif isinstance(doc, bytes):
             raise TypeError(f"texts[{i}] is bytes; decode it to a str first")
         elif not hasattr(doc, "__iter__"):
-            raise TypeError(f"texts[{i}] is a {type(doc).__name__}, not a string or a list of tokens")
+            raise TypeError(f"texts[{i}] is a {type(doc).__name__}, "
+                            f"not a string or a list of tokens")
         before = len(word_ids)
         if fixed:
             doc = doc if isinstance(doc, list) else list(doc)
