@@ -35,7 +35,8 @@ class TextMixin:
 
     @classmethod
     def from_texts(cls, texts, *, tokenizer=None, stop_words="english", vocabulary=None,
-                   min_count=1, min_domains=1, max_domain_fraction=1.0, keep_n=None, domain_names=None):
+                   min_count=1, min_domains=1, max_domain_fraction=1.0, keep_n=None,
+                   domain_names=None):
         """Count documents given as raw strings or as token lists.
 
         Parameters
