@@ -24,6 +24,7 @@ _EXPORTS = {
     "AnchorWords": ".factorizers.anchor",
     "NMF": ".factorizers.nmf",
     "GensimLDA": ".factorizers.lda",
+    "TomotopyLDA": ".factorizers.tomotopy",
     "make_domain_topic": ".synthetic",
     "make_topic_word": ".synthetic",
     "make_finite_lls": ".synthetic",
