@@ -44,6 +44,7 @@ _EXPORTS = {
     "sweep_tokens": ".evaluation",
     "DomainDiscretizer": ".continuous",
     "DDFA": ".continuous",
+    "to_pyldavis": "._pyldavis",
 }
 
 __all__ = ["__version__", *_EXPORTS]
