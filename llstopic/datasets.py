@@ -12,7 +12,29 @@ import numpy as np
 
 from ._validation import check_positive_int, check_random_state, seed_from
 
-__all__ = ["load_lee", "load_digits_lls"]
+__all__ = ["load_lee", "load_lee_texts", "load_digits_lls"]
+
+
+def load_lee_texts():
+    """The raw text of the Lee news corpus: 300 strings, one per article.
+
+    The articles behind :func:`load_lee`, for tokenising yourself (e.g. with
+    :meth:`llstopic.Corpus.from_texts` or a scikit-learn ``CountVectorizer``).
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> from llstopic.datasets import load_lee_texts
+    >>> len(load_lee_texts())
+    300
+    """
+    from gensim.test.utils import datapath
+
+    with open(datapath("lee_background.cor"), encoding="utf-8") as f:
+        return [line.rstrip("\n") for line in f]
 
 
 def load_lee(*, min_domains=3, max_domain_fraction=0.5):
@@ -48,13 +70,11 @@ def load_lee(*, min_domains=3, max_domain_fraction=0.5):
     300
     """
     from gensim.parsing.preprocessing import STOPWORDS
-    from gensim.test.utils import datapath
     from gensim.utils import simple_preprocess
 
     from .corpus import Corpus
 
-    with open(datapath("lee_background.cor"), encoding="utf-8") as f:
-        texts = [[t for t in simple_preprocess(line) if t not in STOPWORDS] for line in f]
+    texts = [[t for t in simple_preprocess(line) if t not in STOPWORDS] for line in load_lee_texts()]
     names = [f"lee{i:03d}" for i in range(len(texts))]
     return Corpus.from_texts(texts, min_domains=min_domains,
                              max_domain_fraction=max_domain_fraction, domain_names=names)

@@ -210,6 +210,19 @@ class TomotopyLDA(Factorizer):
         return (model, word_topic.reshape(n_topics, n_words) / n_samples,
                 domain_topic.reshape(rows.shape[0], n_topics) / n_samples, n_samples)
 
+    # ---------------------------------------------------------------- pickle
+    def __getstate__(self):
+        # tomotopy models do not pickle; they serialise themselves (model_.saves)
+        state = super().__getstate__()
+        if "model_" in state:
+            state["model_"] = state["model_"].saves(full=True)
+        return state
+
+    def __setstate__(self, state):
+        if isinstance(state.get("model_"), bytes):
+            state = dict(state, model_=_tomotopy().LDAModel.loads(state["model_"]))
+        super().__setstate__(state)
+
     # -------------------------------------------------------------- inference
     def _infer(self, counts):
         return fixed_point_domain_topic(counts, self.topic_word_, self.alpha_,
