@@ -45,6 +45,9 @@ _EXPORTS = {
     "DomainDiscretizer": ".continuous",
     "DDFA": ".continuous",
     "to_pyldavis": "._pyldavis",
+    "plot_topics": ".plotting",
+    "plot_domain_topic": ".plotting",
+    "plot_domain_clusters": ".plotting",
 }
 
 __all__ = ["__version__", *_EXPORTS]
