@@ -74,7 +74,8 @@ def load_lee(*, min_domains=3, max_domain_fraction=0.5):
 
     from .corpus import Corpus
 
-    texts = [[t for t in simple_preprocess(line) if t not in STOPWORDS] for line in load_lee_texts()]
+    texts = [[t for t in simple_preprocess(line) if t not in STOPWORDS]
+             for line in load_lee_texts()]
     names = [f"lee{i:03d}" for i in range(len(texts))]
     return Corpus.from_texts(texts, min_domains=min_domains,
                              max_domain_fraction=max_domain_fraction, domain_names=names)

@@ -209,9 +209,9 @@ def plot_domain_clusters(discretizer, X, *, labels=None, max_points=5000, random
     share = pca.explained_variance_ratio_
     for ax, (colour, what) in zip(axes, panels):
         values, codes = np.unique(colour[keep], return_inverse=True)
-        cmap = "tab10" if values.shape[0] <= 10 else "tab20"
-        scatter = ax.scatter(points[keep, 0], points[keep, 1], c=codes, cmap=cmap, s=8, alpha=0.6,
-                             vmin=-0.5, vmax=max(values.shape[0], 10 if cmap == "tab10" else 20) - 0.5,
+        n_colours = 10 if values.shape[0] <= 10 else 20  # one colour of tab10/tab20 per value
+        scatter = ax.scatter(points[keep, 0], points[keep, 1], c=codes, cmap=f"tab{n_colours}",
+                             s=8, alpha=0.6, vmin=-0.5, vmax=max(values.shape[0], n_colours) - 0.5,
                              linewidths=0)
         ax.scatter(corners[:, 0], corners[:, 1], marker="s", s=30, c="black")
         for d, (cx, cy) in enumerate(corners):

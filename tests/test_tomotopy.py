@@ -46,7 +46,8 @@ def fitted(problem):
     return make_factorizer("tomotopy", 3, random_state=0, **FAST).fit(problem.corpus)
 
 
-def test_a_saved_model_loads_and_transforms_without_tomotopy(fitted, problem, tmp_path, monkeypatch):
+def test_a_saved_model_loads_and_transforms_without_tomotopy(fitted, problem, tmp_path,
+                                                               monkeypatch):
     fitted.save(tmp_path / "m.npz")
     expected = fitted.transform(problem.corpus)
     monkeypatch.setitem(sys.modules, "tomotopy", None)
@@ -106,7 +107,8 @@ def test_fixed_alpha_and_restarts(problem):
 def test_several_workers_still_give_a_valid_model(problem):
     pytest.importorskip("tomotopy")
     with pytest.warns(RuntimeWarning, match="workers"):  # tomotopy's own warning
-        model = make_factorizer("tomotopy", 3, workers=2, random_state=0, **FAST).fit(problem.corpus)
+        model = make_factorizer("tomotopy", 3, workers=2, random_state=0, **FAST)
+        model.fit(problem.corpus)
     np.testing.assert_allclose(model.topic_word_.sum(axis=1), 1.0)
 
 
@@ -128,8 +130,8 @@ def test_bad_parameters(params, exc, part):
 def test_compare_runs_tomotopy(capsys):
     pytest.importorskip("tomotopy")
     argv = ["compare", "--methods", "tomotopy,anchor", "--param", "tomotopy.iterations=60",
-            "--param", "tomotopy.burn_in=30", "--n-words", "60", "--n-topics", "3", "--n-domains", "6",
-            "--tokens-per-domain", "3000", "--quiet"]
+            "--param", "tomotopy.burn_in=30", "--n-words", "60", "--n-topics", "3",
+            "--n-domains", "6", "--tokens-per-domain", "3000", "--quiet"]
     assert main(argv) == 0
     assert "tomotopy" in capsys.readouterr().out
 

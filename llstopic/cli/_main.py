@@ -101,7 +101,8 @@ def _add_compare(sub):
                     "arguments: two built-in finite LLS problems (few long domains; many short "
                     "documents), sized to run in under a minute on two cores.")
     p.add_argument("--methods", type=_name_list, default=None, metavar="LIST",
-                   help="comma-separated factorizers (default: anchor,nmf,lda)")
+                   help="comma-separated factorizers (default: anchor,nmf,lda; also tomotopy, "
+                        'with pip install "llstopic[tomotopy]")')
     data = p.add_argument_group("data")
     data.add_argument("--data", choices=("synthetic", "digits", "lee"), default="synthetic",
                       help="built-in data: synthetic finite LLS problems (default), sklearn's "

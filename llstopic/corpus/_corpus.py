@@ -34,7 +34,8 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
     -----
     Builders: :meth:`from_tokens` (one word id and one domain id per
     observation, the LLS input), :meth:`from_matrix`, :meth:`from_texts`,
-    :meth:`from_gensim`, :meth:`read_uci`, :meth:`read_mm`.  Out:
+    :meth:`from_gensim`, :meth:`read_uci`, :meth:`read_mm`; new documents in
+    a corpus' vocabulary: :meth:`transform_texts`.  Out:
     :meth:`to_gensim`, :meth:`to_gensim_dictionary`, :meth:`write_uci`,
     :meth:`write_mm`.  Round trips through gensim, UCI and Matrix Market are
     exact for the counts and the vocabulary.

@@ -141,7 +141,8 @@ class TomotopyLDA(Factorizer):
         _positive(self.eta, "eta")
         if isinstance(self.alpha, (list, tuple, np.ndarray)):
             if len(self.alpha) != self.n_topics:
-                raise ValueError(f"alpha has {len(self.alpha)} entries but n_topics = {self.n_topics}")
+                raise ValueError(f"alpha has {len(self.alpha)} entries but "
+                                 f"n_topics = {self.n_topics}")
             for value in self.alpha:
                 _positive(value, "alpha")
         else:
@@ -158,12 +159,14 @@ class TomotopyLDA(Factorizer):
                  else float(self.alpha))
         best = None
         for seed in [seed_from(rng) for _ in range(int(self.n_init))]:
-            model, word_topic, domain_topic_counts, n_samples = self._chain(counts, rows, alpha, seed)
+            model, word_topic, domain_topic_counts, n_samples = self._chain(counts, rows, alpha,
+                                                                            seed)
             alpha_ = np.asarray(model.alpha, dtype=np.float64).reshape(-1)
             alpha_ = np.broadcast_to(alpha_, (n_topics,)).copy()
             eta = float(self.eta)
-            topic_word = (word_topic + eta) / (word_topic.sum(axis=1, keepdims=True) + n_words * eta)
-            domain_topic = np.broadcast_to(alpha_ / alpha_.sum(), (counts.shape[0], n_topics)).copy()
+            topic_word = ((word_topic + eta)
+                          / (word_topic.sum(axis=1, keepdims=True) + n_words * eta))
+            domain_topic = np.tile(alpha_ / alpha_.sum(), (counts.shape[0], 1))
             domain_topic[rows] = ((domain_topic_counts + alpha_)
                                   / (domain_topic_counts.sum(axis=1, keepdims=True) + alpha_.sum()))
             score = log_likelihood(counts, topic_word, domain_topic, smoothing=0.0)
@@ -192,7 +195,8 @@ class TomotopyLDA(Factorizer):
             model.train(0, workers=workers)  # tomotopy renumbers its vocabulary at the first call
         # tomotopy's word ids -> our columns, and the domain of every token (fixed from now on)
         column = np.array([int(w) for w in model.vocabs], dtype=np.int64)
-        words = column[np.concatenate([np.asarray(doc.words, dtype=np.int64) for doc in model.docs])]
+        words = column[np.concatenate([np.asarray(doc.words, dtype=np.int64)
+                                       for doc in model.docs])]
         sizes = np.array([len(doc.words) for doc in model.docs], dtype=np.int64)
         token_domain = np.repeat(np.arange(rows.shape[0]), sizes)
         word_topic = np.zeros(n_topics * n_words)
