@@ -70,7 +70,7 @@ def load(name, quick):
     if name == "reuters":
         corpus, texts = datasets.load_reuters(), None
     elif name == "lee":
-        corpus, texts = datasets.load_lee_texts()
+        corpus, texts = datasets.load_lee(return_texts=True)
     elif name == "news":
         corpus, texts = datasets.load_news_articles(return_texts=True)
     else:

@@ -24,6 +24,7 @@ _EXPORTS = {
     "AnchorWords": ".factorizers.anchor",
     "NMF": ".factorizers.nmf",
     "GensimLDA": ".factorizers.lda",
+    "TomotopyLDA": ".factorizers.tomotopy",
     "make_domain_topic": ".synthetic",
     "make_topic_word": ".synthetic",
     "make_finite_lls": ".synthetic",
@@ -49,6 +50,10 @@ _EXPORTS = {
     "sweep_tokens": ".evaluation",
     "DomainDiscretizer": ".continuous",
     "DDFA": ".continuous",
+    "to_pyldavis": ".plotting",
+    "plot_topics": ".plotting",
+    "plot_domain_topic": ".plotting",
+    "plot_domain_clusters": ".plotting",
 }
 
 __all__ = ["__version__", *_EXPORTS]

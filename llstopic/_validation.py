@@ -80,7 +80,10 @@ def _py(value):
 
 
 def check_finite_array(array, name, *, ndim=None, dtype=np.float64):
-    """Convert to a float array, rejecting non-numeric input and NaN/inf."""
+    """Convert to a float array, rejecting non-numeric input, sparse matrices and NaN/inf."""
+    if sp.issparse(array):
+        raise TypeError(f"{name} is a scipy sparse matrix, which is not supported here: pass a "
+                        f"dense array (e.g. {name}.toarray())")
     try:
         arr = np.asarray(array, dtype=dtype)
     except (TypeError, ValueError) as exc:

@@ -93,6 +93,37 @@ def test_top_words_use_the_vocabulary():
     assert model.vocabulary_ == ["a", "b", "c", "d"]
 
 
+def test_top_words_as_a_data_frame():
+    pd = pytest.importorskip("pandas")
+    corpus = Corpus.from_matrix(_counts(100), vocabulary=["a", "b", "c", "d"])
+    frame = _model().fit(corpus).top_words(2, as_frame=True)
+    assert list(frame.columns) == ["topic", "rank", "word", "probability"]
+    assert frame["word"].tolist() == ["a", "b", "d", "c"]
+    np.testing.assert_allclose(frame["probability"], [0.5, 0.5, 0.75, 0.25])
+    wide = frame.pivot(index="rank", columns="topic", values="word")
+    assert wide[1].tolist() == ["d", "c"] and isinstance(frame, pd.DataFrame)
+
+
+def test_top_words_frame_without_pandas_says_how_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match=r'pip install "llstopic\[pandas\]"'):
+        _model().fit(_counts(100)).top_words(2, as_frame=True)
+
+
+def test_scikit_learn_names_of_the_columns():
+    model = _model()
+    assert not hasattr(model, "n_features_in_")  # scikit-learn's test for "fitted"
+    model.fit(_counts(100))
+    assert model.n_features_in_ == 4
+    assert model.get_feature_names_out().tolist() == ["topic0", "topic1"]
+    assert model.get_feature_names_out(list("abcd")).dtype == object
+    with pytest.raises(ValueError, match="input_features should have length equal to number of "
+                                         r"features \(4\), got 3"):
+        model.get_feature_names_out(list("abc"))
+
+
 def test_save_load_round_trip_is_exact(tmp_path):
     corpus = Corpus.from_matrix(_counts(100), vocabulary=["a", "b", "c", "d"])
     model = _model(random_state=3).fit(corpus)
@@ -165,6 +196,7 @@ def test_bad_random_state():
 
 def test_registry():
     assert {"anchor", "nmf", "lda", "fixed-test"} <= set(available())
+    assert ("tomotopy" in available()) == (_registry.missing_package("tomotopy") is None)
     assert available() == sorted(available())
     with pytest.raises(ValueError, match="unknown factorizer 'nope'; available: .*anchor.*lda.*nmf"):
         make_factorizer("nope", 2)

@@ -137,6 +137,20 @@ def test_fit_prints_top_words_and_saves_a_loadable_model(uci, tmp_path, capsys):
     assert "model saved to" in out
 
 
+def test_fit_plot_writes_both_pictures(uci, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    docword, vocab = uci
+    prefix = tmp_path / "pics" / "nmf"
+    prefix.parent.mkdir()
+    argv = ["fit", "--method", "nmf", "--n-topics", "3", "--corpus", docword, "--vocab", vocab,
+            "--out", str(tmp_path / "m.npz"), "--plot", str(prefix), "--quiet"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    for name in ("nmf_topics.png", "nmf_domain_topic.png"):
+        path = prefix.parent / name
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"plot written to {path}" in out
+
+
 def test_fit_rejects_more_topics_than_words(uci, tmp_path, capsys):
     docword, vocab = uci
     argv = ["fit", "--n-topics", "41", "--corpus", docword, "--vocab", vocab, "--out", str(tmp_path / "m")]

@@ -148,7 +148,9 @@ def test_from_texts_sorted_vocabulary_and_filters():
     np.testing.assert_array_equal(corpus.toarray(), [[1, 0, 1, 1], [0, 1, 0, 1], [0, 0, 0, 0], [2, 0, 0, 1]])
     filtered = Corpus.from_texts(texts, min_count=2, max_domain_fraction=0.5)
     assert filtered.vocabulary == ["cat"] and filtered.kept_words is None
-    fixed = Corpus.from_texts(texts, vocabulary=["the", "cat", "mouse"], domain_names=list("abcd"))
+    with pytest.warns(UserWarning, match=r"2 of 8 tokens \(25.0%\) are not in the vocabulary"):
+        fixed = Corpus.from_texts(texts, vocabulary=["the", "cat", "mouse"], domain_names=list("abcd"))
+    assert fixed.n_unknown_tokens == 2 and corpus.n_unknown_tokens is None
     assert fixed.vocabulary == ["the", "cat", "mouse"]
     np.testing.assert_array_equal(fixed.toarray(), [[1, 1, 0], [1, 0, 0], [0, 0, 0], [1, 2, 0]])
 
@@ -157,11 +159,11 @@ def test_from_texts_sorted_vocabulary_and_filters():
     ([], {}, ValueError, "no documents"),
     ([[], []], {}, ValueError, "no tokens"),
     ([["a"]], dict(vocabulary=["b"]), ValueError, "no tokens in the given vocabulary"),
-    (["the cat"], {}, TypeError, r"token_lists\[0\] is a string"),
-    ([["a"], 3], {}, TypeError, r"token_lists\[1\]"),
+    ([b"the cat"], {}, TypeError, r"texts\[0\] is bytes"),
+    ([["a"], 3], {}, TypeError, r"texts\[1\]"),
     ([["a", 3]], {}, TypeError, "tokens must be strings"),
     ([["a", ["b"]]], {}, TypeError, "tokens must be strings"),
-    ("abc", {}, TypeError, "token_lists"),
+    ("abc", {}, TypeError, "texts must be an iterable"),
     ([["a"]], dict(vocabulary=["a", "a"]), ValueError, "duplicate"),
 ])
 def test_from_texts_rejects_bad_input(texts, kwargs, exc, part):

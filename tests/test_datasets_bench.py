@@ -39,7 +39,7 @@ def test_load_news_articles_texts_count_to_the_corpus():
 
 
 def test_load_lee_texts_matches_load_lee():
-    corpus, texts = datasets.load_lee_texts()
+    corpus, texts = datasets.load_lee(return_texts=True)
     assert corpus == datasets.load_lee()
     recount = Corpus.from_texts(texts, vocabulary=corpus.vocabulary)
     assert (recount.counts != corpus.counts).nnz == 0

@@ -1,7 +1,9 @@
 """Every python block of README.md runs as printed (from the repository root).
 
 The user-factorizer block registers a name globally; ``test_user_factorizer.py``
-runs that one, so it is left out here.
+runs that one, so it is left out here.  A block whose first line is
+``# needs: a, b`` is skipped unless the packages ``a`` and ``b`` import (the
+optional extras).
 """
 
 import contextlib
@@ -23,6 +25,9 @@ def test_readme_has_examples():
 
 @pytest.mark.parametrize("code", EXAMPLES, ids=[f"block{i}" for i in range(len(EXAMPLES))])
 def test_readme_block_runs(code, monkeypatch):
+    needs = re.match(r"# needs: (.+)\n", code)
+    for package in (needs.group(1).replace(",", " ").split() if needs else ()):
+        pytest.importorskip(package)
     monkeypatch.chdir(ROOT)  # blocks read data/ relative to the repository root
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):

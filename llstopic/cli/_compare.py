@@ -26,9 +26,14 @@ _SHARED = ("n_words", "n_topics", "alpha", "beta", "anchors_per_topic", "max_con
 def check_methods(methods):
     """Raise ValueError naming an unknown method and the available ones."""
     from ..factorizers import available
+    from ..factorizers._registry import missing_package
 
     known = available()
     for m in methods:
+        missing = missing_package(m)
+        if missing is not None:
+            raise ValueError(f"--methods: method {m!r} needs the {missing[0]} package, which is "
+                             f"not installed: {missing[1]}")
         if m not in known:
             raise ValueError(f"--methods: unknown method {m!r}; available: {', '.join(known)}")
 

@@ -101,7 +101,8 @@ def _add_compare(sub):
                     "arguments: two built-in finite LLS problems (few long domains; many short "
                     "documents), sized to run in under a minute on two cores.")
     p.add_argument("--methods", type=_name_list, default=None, metavar="LIST",
-                   help="comma-separated factorizers (default: anchor,nmf,lda)")
+                   help="comma-separated factorizers (default: anchor,nmf,lda; also tomotopy, "
+                        'with pip install "llstopic[tomotopy]")')
     data = p.add_argument_group("data")
     data.add_argument("--data", choices=("synthetic", "digits", "lee"), default="synthetic",
                       help="built-in data: synthetic finite LLS problems (default), sklearn's "
@@ -154,6 +155,8 @@ def _add_fit(sub):
     p.add_argument("--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
                    help="a factorizer parameter (repeatable)")
     p.add_argument("--top-words", type=_positive_int, default=10)
+    p.add_argument("--plot", metavar="PREFIX", help="also save PREFIX_topics.png (top words per "
+                   "topic) and PREFIX_domain_topic.png (p_d(y) per domain); needs matplotlib")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_fit)
 
@@ -199,11 +202,7 @@ def _cmd_compare(args):
         raise UsageError("--sweep runs on synthetic data only")
     if args.sweep_values and not args.sweep:
         raise UsageError("--sweep-values needs --sweep tokens")
-    if args.plot:
-        import importlib.util
-
-        if importlib.util.find_spec("matplotlib") is None:
-            raise UsageError("--plot needs matplotlib, which is not installed: pip install matplotlib")
+    _check_matplotlib(args.plot)
     methods = args.methods or ["anchor", "nmf", "lda"]
     corpus = _read_corpus(args.corpus, args.vocab) if args.corpus else None
     with _user_errors():
@@ -221,9 +220,18 @@ def _cmd_compare(args):
     return 0
 
 
+def _check_matplotlib(plot):
+    import importlib.util
+
+    if plot and importlib.util.find_spec("matplotlib") is None:
+        raise UsageError("--plot needs matplotlib, which is not installed: pip install matplotlib "
+                         '(or "llstopic[plot]")')
+
+
 def _cmd_fit(args):
     from . import _compare as _cli_compare
 
+    _check_matplotlib(args.plot)
     corpus = _read_corpus(args.corpus, args.vocab)
     with _user_errors():
         _cli_compare.check_methods([args.method])
@@ -238,6 +246,15 @@ def _cmd_fit(args):
         print(f"  topic {k:>2}: " + " ".join(str(w) for w in words))
     _write(lambda: model.save(args.out), args.out)
     print(f"model saved to {args.out} (load it with llstopic.load)")
+    if args.plot:
+        from .. import plotting
+
+        pictures = {f"{args.plot}_topics.png": lambda: plotting.plot_topics(model, args.top_words),
+                    f"{args.plot}_domain_topic.png": lambda: plotting.plot_domain_topic(
+                        model, domain_names=corpus.domain_names)}
+        for path, draw in pictures.items():
+            _write(lambda: draw().savefig(path, dpi=100), path)
+            print(f"plot written to {path}")
     return 0
 
 

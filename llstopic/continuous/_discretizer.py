@@ -128,21 +128,33 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
             clusterer.set_params(random_state=seed)
         return clusterer
 
-    def fit(self, X, domains):
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True  # the domain ids
+        tags.transformer_tags.preserves_dtype = []  # transform gives int64 word ids
+        return tags
+
+    def fit(self, X, y):
         """Train the discriminator and cluster the held-out p(d|x).
 
         Parameters
         ----------
         X : array-like of shape (n_examples, n_features)
             Finite features.
-        domains : array-like of int, shape (n_examples,)
-            Domain id of each example; every id in ``0..n_domains-1`` must
-            occur, at least ``round(1 / held_out)`` times.
+        y : array-like of int, shape (n_examples,)
+            Domain id of each example (scikit-learn's name for the second
+            argument, so that a ``Pipeline`` passes its ``y`` here); every id
+            in ``0..n_domains-1`` must occur, at least ``round(1 / held_out)``
+            times.
 
         Returns
         -------
         self
         """
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is "
+                             "None: y holds the domain id of each example")
+        domains = y
         n_folds = _disc.n_folds_from_held_out(self.held_out)
         n_words = check_positive_int(self.n_words, "n_words", allow_none=True)
         if self.discriminator is not None:
@@ -181,9 +193,12 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
         self.held_out_log_loss_ = loss
         return self
 
-    def fit_transform(self, X, domains):
-        """Fit, then return ``words_``: each example's word from its held-out p(d|x)."""
-        return self.fit(X, domains).words_
+    def fit_transform(self, X, y):
+        """Fit, then return ``words_``: each example's word from its held-out p(d|x).
+
+        ``y`` holds the domain ids, as in :meth:`fit`.
+        """
+        return self.fit(X, y).words_
 
     def _check_X(self, X):
         check_fitted(self, "discriminator_")

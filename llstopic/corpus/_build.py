@@ -1,20 +1,19 @@
-"""Building canonical CSR counts: token streams and token lists.
+"""Building canonical CSR counts from token streams; names; word filters.
 
-``llstopic.corpus.Corpus`` wraps these as ``from_tokens`` and ``from_texts``
-(gensim corpora are in ``_gensim``); nothing here is
-public.  Inputs reach the numba kernels (``llstopic._kernels.counts``) only
+``llstopic.corpus.Corpus`` wraps these as ``from_tokens`` and
+``filter_words`` (texts are in ``_text``, gensim corpora in ``_gensim``);
+nothing here is public.  Inputs reach the numba kernels (``llstopic._kernels.counts``) only
 after validation.
 """
 
 from __future__ import annotations
-
-from array import array
 
 import numba
 import numpy as np
 import scipy.sparse as sp
 
 from .._kernels import counts as _ck
+from .._validation import check_positive_int
 
 # ``count_tokens`` counts into a dense (n_words, n_domains) scratch array when
 # it has at most _DENSE_CELLS_MAX cells (64 MiB of int32) and not many more
@@ -138,53 +137,59 @@ def vocabulary_list(vocabulary, name="vocabulary"):
     return vocabulary
 
 
-# ------------------------------------------------------------------ texts
-def texts_to_tokens(token_lists, vocabulary=None):
-    """Word ids per token, tokens per document and the vocabulary.
+def check_names(names, length, name, length_name):
+    """Validate an optional list of unique strings of a given length."""
+    if names is None:
+        return None
+    if isinstance(names, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence of strings, not a single string")
+    names = [str(n) if not isinstance(n, str) else n for n in names]
+    if len(names) != length:
+        raise ValueError(f"{name} has {len(names)} entries but {length_name} = {length}")
+    seen = {}
+    for i, n in enumerate(names):
+        if n in seen:
+            raise ValueError(f"{name} has a duplicate entry {n!r} at positions {seen[n]} and {i}")
+        seen[n] = i
+    return names
 
-    With no ``vocabulary`` it is built from the texts and sorted; with one,
-    tokens outside it are dropped.
-    """
-    if isinstance(token_lists, (str, bytes)) or not hasattr(token_lists, "__iter__"):
-        raise TypeError(f"token_lists must be an iterable of token lists, "
-                        f"got {type(token_lists).__name__}")
-    fixed = vocabulary is not None
-    index = {w: i for i, w in enumerate(vocabulary)} if fixed else {}
-    word_ids = array("q")
-    lengths = array("q")
-    for i, doc in enumerate(token_lists):
-        if isinstance(doc, (str, bytes)):
-            raise TypeError(f"token_lists[{i}] is a string; "
-                            f"pass a list of tokens (e.g. text.split())")
-        if not hasattr(doc, "__iter__"):
-            raise TypeError(f"token_lists[{i}] is a {type(doc).__name__}, not a list of tokens")
-        before = len(word_ids)
-        if fixed:
-            get = index.get
-            word_ids.extend(j for j in map(get, doc) if j is not None)
-        else:
-            setdefault = index.setdefault
-            try:
-                word_ids.extend(setdefault(t, len(index)) for t in doc)
-            except TypeError:  # an unhashable token
-                bad = next(t for t in doc if not isinstance(t, str))
-                raise TypeError(f"token_lists[{i}] holds {bad!r}; tokens must be strings") from None
-        lengths.append(len(word_ids) - before)
-    if len(lengths) == 0:
-        raise ValueError("token_lists holds no documents; a corpus needs at least one token")
-    if len(word_ids) == 0:
-        where = " in the given vocabulary" if fixed else ""
-        raise ValueError(f"token_lists holds no tokens{where}; a corpus needs at least one")
-    words = np.frombuffer(word_ids, dtype=np.int64)
-    lengths = np.frombuffer(lengths, dtype=np.int64)
-    if fixed:
-        return words, lengths, list(vocabulary)
-    names = list(index)
-    for name in names:
-        if not isinstance(name, str):
-            raise TypeError(f"token_lists holds the token {name!r}; tokens must be strings")
-    order = sorted(range(len(names)), key=names.__getitem__)
-    new_id = np.empty(len(names), dtype=np.int64)
-    new_id[order] = np.arange(len(names))
-    return new_id[words], lengths, [names[j] for j in order]
 
+# ------------------------------------------------------------ word filters
+def filter_counts(counts, min_count, min_domains, max_domain_fraction, keep_n):
+    """The columns of CSR ``counts`` that pass ``Corpus.filter_words``' filters: (csr, kept ids)."""
+    n_domains, n_words = counts.shape
+    min_count = check_positive_int(min_count, "min_count", minimum=0)
+    min_domains = check_positive_int(min_domains, "min_domains", minimum=0)
+    keep_n = check_positive_int(keep_n, "keep_n", allow_none=True)
+    fraction = max_domain_fraction
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.integer,
+                                                                np.floating)):
+        raise TypeError(f"max_domain_fraction must be a number, "
+                        f"got {type(fraction).__name__}: {fraction!r}")
+    if not 0.0 < float(fraction) <= 1.0:
+        raise ValueError(f"max_domain_fraction must be in (0, 1], got {fraction!r}")
+    word_counts = np.bincount(counts.indices, weights=counts.data,
+                              minlength=n_words).astype(np.int64)
+    domain_freq = np.bincount(counts.indices, minlength=n_words)
+    keep = ((word_counts >= min_count) & (domain_freq >= min_domains)
+            & (domain_freq <= float(fraction) * n_domains))
+    kept = np.flatnonzero(keep).astype(np.int64)
+    if keep_n is not None and kept.size > keep_n:
+        top = np.lexsort((kept, -word_counts[kept]))[:keep_n]
+        kept = np.sort(kept[top])
+    if kept.size == 0:
+        raise ValueError(
+            f"filter_words(min_count={min_count}, min_domains={min_domains}, "
+            f"max_domain_fraction={fraction}, keep_n={keep_n}) removes every word")
+    new_id = np.full(n_words, -1, dtype=np.int64)
+    new_id[kept] = np.arange(kept.size)
+    remapped = new_id[counts.indices]
+    stays = remapped >= 0
+    cumulative = np.concatenate(([0], np.cumsum(stays)))
+    indptr = cumulative[counts.indptr]
+    indices = remapped[stays].astype(counts.indices.dtype)
+    mat = sp.csr_matrix((counts.data[stays], indices, indptr),
+                        shape=(n_domains, kept.size))
+    mat.has_sorted_indices = True
+    mat.has_canonical_format = True
+    return mat, kept

@@ -10,31 +10,14 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from . import _build, _gensim
+from . import _build, _gensim, _text
 from . import _io
 from .._validation import check_count_matrix, check_id_array, check_positive_int
 
 __all__ = ["Corpus"]
 
 
-def _check_names(names, length, name, length_name):
-    """Validate an optional list of unique strings of a given length."""
-    if names is None:
-        return None
-    if isinstance(names, (str, bytes)):
-        raise TypeError(f"{name} must be a sequence of strings, not a single string")
-    names = [str(n) if not isinstance(n, str) else n for n in names]
-    if len(names) != length:
-        raise ValueError(f"{name} has {len(names)} entries but {length_name} = {length}")
-    seen = {}
-    for i, n in enumerate(names):
-        if n in seen:
-            raise ValueError(f"{name} has a duplicate entry {n!r} at positions {seen[n]} and {i}")
-        seen[n] = i
-    return names
-
-
-class Corpus:
+class Corpus(_text.TextMixin, _gensim.GensimMixin):
     """Token counts of shape (n_domains, n_words), with optional names.
 
     Parameters
@@ -51,7 +34,8 @@ class Corpus:
     -----
     Builders: :meth:`from_tokens` (one word id and one domain id per
     observation, the LLS input), :meth:`from_matrix`, :meth:`from_texts`,
-    :meth:`from_gensim`, :meth:`read_uci`, :meth:`read_mm`.  Out:
+    :meth:`from_gensim`, :meth:`read_uci`, :meth:`read_mm`; new documents in
+    a corpus' vocabulary: :meth:`transform_texts`.  Out:
     :meth:`to_gensim`, :meth:`to_gensim_dictionary`, :meth:`write_uci`,
     :meth:`write_mm`.  Round trips through gensim, UCI and Matrix Market are
     exact for the counts and the vocabulary.
@@ -69,10 +53,11 @@ class Corpus:
 
     def __init__(self, counts, vocabulary=None, domain_names=None):
         self._counts = check_count_matrix(counts, "counts", require_tokens=False)
-        self._vocabulary = _check_names(vocabulary, self._counts.shape[1], "vocabulary", "n_words")
-        self._domain_names = _check_names(domain_names, self._counts.shape[0], "domain_names",
-                                          "n_domains")
-        self._kept_words = None
+        n_domains, n_words = self._counts.shape
+        self._vocabulary = _build.check_names(vocabulary, n_words, "vocabulary", "n_words")
+        self._domain_names = _build.check_names(domain_names, n_domains, "domain_names",
+                                                "n_domains")
+        self._kept_words = self._unknown = self._analyser = None
 
     @classmethod
     def _trusted(cls, counts, vocabulary=None, domain_names=None):
@@ -81,7 +66,7 @@ class Corpus:
         obj._counts = counts
         obj._vocabulary = None if vocabulary is None else list(vocabulary)
         obj._domain_names = None if domain_names is None else list(domain_names)
-        obj._kept_words = None
+        obj._kept_words = obj._unknown = obj._analyser = None
         return obj
 
     # ------------------------------------------------------------------ props
@@ -235,107 +220,10 @@ class Corpus:
             n_words = int(words.max()) + 1
         if n_domains is None:
             n_domains = int(domains.max()) + 1
-        vocabulary = _check_names(vocabulary, n_words, "vocabulary", "n_words")
-        domain_names = _check_names(domain_names, n_domains, "domain_names", "n_domains")
+        vocabulary = _build.check_names(vocabulary, n_words, "vocabulary", "n_words")
+        domain_names = _build.check_names(domain_names, n_domains, "domain_names", "n_domains")
         counts = _build.count_tokens(words, domains, n_words, n_domains, parallel=bool(parallel))
         return cls._trusted(counts, vocabulary, domain_names)
-
-    @classmethod
-    def from_texts(cls, token_lists, *, vocabulary=None, min_count=1, min_domains=1,
-                   max_domain_fraction=1.0, keep_n=None, domain_names=None):
-        """Count tokenised documents, building the vocabulary.
-
-        Parameters
-        ----------
-        token_lists : iterable of lists of str
-            One list of tokens per domain (document), read once (a generator
-            is fine).  Tokenise first, e.g. with ``gensim.utils.simple_preprocess``.
-        vocabulary : sequence of str or gensim Dictionary, optional
-            A fixed vocabulary; tokens outside it are dropped.  Without one,
-            the vocabulary is every token seen, sorted.
-        min_count, min_domains, max_domain_fraction, keep_n
-            Word filters applied after counting, as in :meth:`filter_words`.
-        domain_names : sequence of str, optional
-
-        Returns
-        -------
-        Corpus
-            ``kept_words`` is ``None``: the filters are part of the build.
-
-        Examples
-        --------
-        >>> c = Corpus.from_texts([["b", "a", "b"], ["c"]])
-        >>> c.vocabulary, c.counts.toarray().tolist()
-        (['a', 'b', 'c'], [[1, 2, 0], [0, 0, 1]])
-        """
-        vocabulary = _build.vocabulary_list(vocabulary)
-        if vocabulary is not None:
-            vocabulary = _check_names(vocabulary, len(vocabulary), "vocabulary", "its length")
-        words, lengths, vocabulary = _build.texts_to_tokens(token_lists, vocabulary)
-        domains = np.repeat(np.arange(lengths.shape[0], dtype=np.int64), lengths)
-        corpus = cls.from_tokens(words, domains, n_words=len(vocabulary),
-                                 n_domains=lengths.shape[0], vocabulary=vocabulary,
-                                 domain_names=domain_names)
-        if (min_count, min_domains, max_domain_fraction, keep_n) != (1, 1, 1.0, None):
-            corpus = corpus.filter_words(min_count=min_count, min_domains=min_domains,
-                                         max_domain_fraction=max_domain_fraction, keep_n=keep_n)
-            corpus._kept_words = None
-        return corpus
-
-    # ------------------------------------------------------------------ gensim
-    @classmethod
-    def from_gensim(cls, bow_iterable, *, n_words=None, vocabulary=None, domain_names=None):
-        """Build a Corpus from a gensim bag-of-words corpus, in one streaming pass.
-
-        Parameters
-        ----------
-        bow_iterable : iterable of lists of (int, int)
-            One ``[(word_id, count), ...]`` list per domain (document), as
-            gensim corpora yield them.  Repeated word ids in a list are summed.
-        n_words : int, optional
-            Defaults to ``len(vocabulary)``, else the ``num_terms`` attribute
-            of ``bow_iterable`` when it has one (gensim corpora and
-            :meth:`to_gensim` do), else the largest word id + 1.
-        vocabulary : sequence of str or gensim Dictionary, optional
-        domain_names : sequence of str, optional
-
-        Returns
-        -------
-        Corpus
-        """
-        vocabulary = _build.vocabulary_list(vocabulary)
-        if n_words is None and vocabulary is not None and not isinstance(vocabulary, (str, bytes)):
-            n_words = len(vocabulary)
-        num_terms = getattr(bow_iterable, "num_terms", None)
-        if n_words is None and isinstance(num_terms, (int, np.integer)):
-            n_words = int(num_terms)
-        n_words = check_positive_int(n_words, "n_words", allow_none=True)
-        counts = _gensim.bow_to_csr(bow_iterable, n_words)
-        return cls._checked(counts, vocabulary, domain_names)
-
-    def to_gensim(self):
-        """This corpus as a gensim bag-of-words corpus.
-
-        Returns
-        -------
-        GensimBow
-            A re-iterable, indexable sequence of ``n_domains`` lists of
-            ``(word_id, count)`` pairs (Python ints), with ``num_terms`` and
-            ``num_docs`` attributes; pass it to any gensim model.  The
-            vocabulary, when there is one, is :meth:`to_gensim_dictionary`.
-        """
-        return _gensim.GensimBow(self._counts)
-
-    def to_gensim_dictionary(self):
-        """The vocabulary as a gensim ``Dictionary`` (ids = column indices).
-
-        Its document and collection frequencies are those of this corpus.
-        Raises ``ValueError`` when the corpus has no vocabulary.
-        """
-        if self._vocabulary is None:
-            raise ValueError("this Corpus has no vocabulary; build it with vocabulary=... "
-                             "to get a gensim Dictionary")
-        return _gensim.to_gensim_dictionary(self._vocabulary, self._counts)
 
     # --------------------------------------------------------------- files
     @classmethod
@@ -428,40 +316,8 @@ class Corpus:
             Kept words stay in their original order; ``kept_words`` maps each
             new id to its old id.  Domains keep their rows, even when emptied.
         """
-        min_count = check_positive_int(min_count, "min_count", minimum=0)
-        min_domains = check_positive_int(min_domains, "min_domains", minimum=0)
-        keep_n = check_positive_int(keep_n, "keep_n", allow_none=True)
-        fraction = max_domain_fraction
-        if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.integer,
-                                                                    np.floating)):
-            raise TypeError(f"max_domain_fraction must be a number, "
-                            f"got {type(fraction).__name__}: {fraction!r}")
-        if not 0.0 < float(fraction) <= 1.0:
-            raise ValueError(f"max_domain_fraction must be in (0, 1], got {fraction!r}")
-        counts = self._counts
-        word_counts = self.word_counts()
-        domain_freq = np.bincount(counts.indices, minlength=self.n_words)
-        keep = ((word_counts >= min_count) & (domain_freq >= min_domains)
-                & (domain_freq <= float(fraction) * self.n_domains))
-        kept = np.flatnonzero(keep).astype(np.int64)
-        if keep_n is not None and kept.size > keep_n:
-            top = np.lexsort((kept, -word_counts[kept]))[:keep_n]
-            kept = np.sort(kept[top])
-        if kept.size == 0:
-            raise ValueError(
-                f"filter_words(min_count={min_count}, min_domains={min_domains}, "
-                f"max_domain_fraction={fraction}, keep_n={keep_n}) removes every word")
-        new_id = np.full(self.n_words, -1, dtype=np.int64)
-        new_id[kept] = np.arange(kept.size)
-        remapped = new_id[counts.indices]
-        stays = remapped >= 0
-        cumulative = np.concatenate(([0], np.cumsum(stays)))
-        indptr = cumulative[counts.indptr]
-        indices = remapped[stays].astype(counts.indices.dtype)
-        mat = sp.csr_matrix((counts.data[stays], indices, indptr),
-                            shape=(self.n_domains, kept.size))
-        mat.has_sorted_indices = True
-        mat.has_canonical_format = True
+        mat, kept = _build.filter_counts(self._counts, min_count, min_domains,
+                                         max_domain_fraction, keep_n)
         vocabulary = None if self._vocabulary is None else [self._vocabulary[j] for j in kept]
         out = type(self)._trusted(mat, vocabulary, self._domain_names)
         out._kept_words = kept
@@ -472,5 +328,5 @@ class Corpus:
         """Wrap a canonical int64 CSR from a trusted builder, checking the names."""
         return cls._trusted(
             counts,
-            _check_names(vocabulary, counts.shape[1], "vocabulary", "n_words"),
-            _check_names(domain_names, counts.shape[0], "domain_names", "n_domains"))
+            _build.check_names(vocabulary, counts.shape[1], "vocabulary", "n_words"),
+            _build.check_names(domain_names, counts.shape[0], "domain_names", "n_domains"))

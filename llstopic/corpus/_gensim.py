@@ -13,7 +13,10 @@ from array import array
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["GensimBow", "bow_to_csr", "to_gensim_dictionary"]
+from . import _build
+from .._validation import check_positive_int
+
+__all__ = ["GensimBow", "GensimMixin", "bow_to_csr", "to_gensim_dictionary"]
 
 
 class GensimBow:
@@ -167,3 +170,61 @@ def to_gensim_dictionary(vocabulary, counts):
 
 
 # ----------------------------------------------------------- token lists
+
+
+class GensimMixin:
+    """The gensim methods of :class:`~llstopic.Corpus` (``from_gensim``, ``to_gensim``, ...)."""
+
+    @classmethod
+    def from_gensim(cls, bow_iterable, *, n_words=None, vocabulary=None, domain_names=None):
+        """Build a Corpus from a gensim bag-of-words corpus, in one streaming pass.
+
+        Parameters
+        ----------
+        bow_iterable : iterable of lists of (int, int)
+            One ``[(word_id, count), ...]`` list per domain (document), as
+            gensim corpora yield them.  Repeated word ids in a list are summed.
+        n_words : int, optional
+            Defaults to ``len(vocabulary)``, else the ``num_terms`` attribute
+            of ``bow_iterable`` when it has one (gensim corpora and
+            :meth:`to_gensim` do), else the largest word id + 1.
+        vocabulary : sequence of str or gensim Dictionary, optional
+        domain_names : sequence of str, optional
+
+        Returns
+        -------
+        Corpus
+        """
+        vocabulary = _build.vocabulary_list(vocabulary)
+        if n_words is None and vocabulary is not None and not isinstance(vocabulary, (str, bytes)):
+            n_words = len(vocabulary)
+        num_terms = getattr(bow_iterable, "num_terms", None)
+        if n_words is None and isinstance(num_terms, (int, np.integer)):
+            n_words = int(num_terms)
+        n_words = check_positive_int(n_words, "n_words", allow_none=True)
+        counts = bow_to_csr(bow_iterable, n_words)
+        return cls._checked(counts, vocabulary, domain_names)
+
+    def to_gensim(self):
+        """This corpus as a gensim bag-of-words corpus.
+
+        Returns
+        -------
+        GensimBow
+            A re-iterable, indexable sequence of ``n_domains`` lists of
+            ``(word_id, count)`` pairs (Python ints), with ``num_terms`` and
+            ``num_docs`` attributes; pass it to any gensim model.  The
+            vocabulary, when there is one, is :meth:`to_gensim_dictionary`.
+        """
+        return GensimBow(self._counts)
+
+    def to_gensim_dictionary(self):
+        """The vocabulary as a gensim ``Dictionary`` (ids = column indices).
+
+        Its document and collection frequencies are those of this corpus.
+        Raises ``ValueError`` when the corpus has no vocabulary.
+        """
+        if self._vocabulary is None:
+            raise ValueError("this Corpus has no vocabulary; build it with vocabulary=... "
+                             "to get a gensim Dictionary")
+        return to_gensim_dictionary(self._vocabulary, self._counts)

@@ -30,7 +30,29 @@ def _corpus_and_texts(texts, names, *, min_domains, max_domain_fraction, keep_n,
     return corpus, [[t for t in text if t in kept] for text in texts]
 
 
-def load_lee(*, min_domains=3, max_domain_fraction=0.5):
+def load_lee_texts():
+    """The raw text of the Lee news corpus: 300 strings, one per article.
+
+    The articles behind :func:`load_lee`, for tokenising yourself (e.g. with
+    :meth:`llstopic.Corpus.from_texts` or a scikit-learn ``CountVectorizer``).
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> from llstopic.datasets import load_lee_texts
+    >>> len(load_lee_texts())
+    300
+    """
+    from gensim.test.utils import datapath
+
+    with open(datapath("lee_background.cor"), encoding="utf-8") as f:
+        return [line.rstrip("\n") for line in f]
+
+
+def load_lee(*, min_domains=3, max_domain_fraction=0.5, return_texts=False):
     """The Lee news corpus from gensim's test data: 300 short news articles.
 
     Each line of ``gensim/test/test_data/lee_background.cor`` (Lee, Pincombe
@@ -47,10 +69,13 @@ def load_lee(*, min_domains=3, max_domain_fraction=0.5):
         Keep words seen in at least this many articles.
     max_domain_fraction : float, default=0.5
         Keep words seen in at most this fraction of the articles.
+    return_texts : bool, default=False
+        Also return each article's tokens, cut to the corpus' vocabulary, in
+        text order (what c_npmi / c_v coherence need).
 
     Returns
     -------
-    Corpus
+    Corpus, or (Corpus, list of 300 lists of str) with ``return_texts``
         Counts of shape (300, n_words) with a sorted vocabulary and domain
         names ``"lee000"`` ... ``"lee299"``; with the defaults, 2,131
         words and 23,692 tokens.
@@ -62,35 +87,11 @@ def load_lee(*, min_domains=3, max_domain_fraction=0.5):
     >>> corpus.n_domains
     300
     """
-    from gensim.test.utils import datapath
-
-    from ..corpus import Corpus
-
-    with open(datapath("lee_background.cor"), encoding="utf-8") as f:
-        texts = [_tokenize_english(line) for line in f]
-    names = [f"lee{i:03d}" for i in range(len(texts))]
-    return Corpus.from_texts(texts, min_domains=min_domains,
-                             max_domain_fraction=max_domain_fraction, domain_names=names)
-
-
-def load_lee_texts(*, min_domains=3, max_domain_fraction=0.5):
-    """:func:`load_lee` and the token lists it counts, for coherence measures.
-
-    Returns
-    -------
-    corpus : Corpus
-        Equal to ``load_lee(min_domains=..., max_domain_fraction=...)``.
-    texts : list of 300 lists of str
-        Each article's tokens, cut to the corpus' vocabulary, in text order.
-    """
-    from gensim.test.utils import datapath
-
-    with open(datapath("lee_background.cor"), encoding="utf-8") as f:
-        texts = [_tokenize_english(line) for line in f]
+    texts = [_tokenize_english(line) for line in load_lee_texts()]
     names = [f"lee{i:03d}" for i in range(len(texts))]
     return _corpus_and_texts(texts, names, min_domains=min_domains,
                              max_domain_fraction=max_domain_fraction, keep_n=None,
-                             return_texts=True)
+                             return_texts=return_texts)
 
 
 def load_reuters():

@@ -3,7 +3,7 @@
 ``make_factorizer(name, n_topics, **params)`` creates one by name;
 ``available()`` lists the names (the one table is ``_registry``).  Built-in
 back ends are imported on first use, so importing this package does not import
-gensim.
+gensim (nor tomotopy, an optional back end).
 """
 
 from ._base import Factorizer
@@ -12,7 +12,7 @@ from ._registry import available, make_factorizer, register_factorizer
 
 __all__ = ["Factorizer", "available", "load", "make_factorizer", "register_factorizer"]
 
-_CLASSES = {"AnchorWords": "anchor", "NMF": "nmf", "GensimLDA": "lda"}
+_CLASSES = {"AnchorWords": "anchor", "NMF": "nmf", "GensimLDA": "lda", "TomotopyLDA": "tomotopy"}
 
 
 def __getattr__(name):

@@ -11,7 +11,7 @@ the name table in ``_registry``).
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 
 from .._validation import check_count_matrix, check_positive_int, check_random_state
@@ -30,7 +30,7 @@ def _as_counts(X, name="X"):
     return check_count_matrix(X, name), None
 
 
-class Factorizer(BaseEstimator):
+class Factorizer(TransformerMixin, BaseEstimator):
     """Base class of every factorizer (scikit-learn estimator conventions).
 
     Subclasses define ``__init__(self, n_topics, *, ..., random_state=None)``
@@ -67,6 +67,13 @@ class Factorizer(BaseEstimator):
     #: maximum-likelihood inference of p_d(y)
     _infer_max_iter = 1000
     _infer_tol = 1e-9
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.positive_only = True
+        tags.transformer_tags.preserves_dtype = []  # p_d(y) is float64 whatever the counts
+        return tags
 
     # ------------------------------------------------------------- fitting
     def fit(self, X, y=None):
@@ -108,8 +115,37 @@ class Factorizer(BaseEstimator):
         return self
 
     def fit_transform(self, X, y=None):
-        """Fit, then return ``domain_topic_`` of shape (n_domains, n_topics)."""
+        """Fit, then return ``domain_topic_`` of shape (n_domains, n_topics).
+
+        This is the back end's own p_d(y) of the training domains, which may
+        differ slightly from ``transform(X)`` (maximum likelihood, or the back
+        end's inference, with the topics fixed).
+        """
         return self.fit(X).domain_topic_
+
+    @property
+    def n_features_in_(self):
+        """``n_words_in_``, under scikit-learn's name (a pipeline step reads it)."""
+        self._check_fitted()
+        return self.n_words_in_
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the columns of :meth:`transform`: ``topic0``, ``topic1``, ...
+
+        Parameters
+        ----------
+        input_features : array-like of str, optional
+            Only checked: it must name the ``n_words`` input columns.
+
+        Returns
+        -------
+        ndarray of str objects, shape (n_topics,)
+        """
+        self._check_fitted()
+        if input_features is not None and len(input_features) != self.n_words_in_:
+            raise ValueError(f"input_features should have length equal to number of features "
+                             f"({self.n_words_in_}), got {len(input_features)}")
+        return np.array([f"topic{k}" for k in range(self.n_topics_)], dtype=object)
 
     def _check_params(self, corpus):
         """Hook: validate hyper-parameters against the corpus before any work."""
@@ -205,20 +241,43 @@ class Factorizer(BaseEstimator):
         counts = self._check_new_counts(X)
         return log_likelihood(counts, self.topic_word_, self.transform(counts), smoothing=smoothing)
 
-    def top_words(self, n=10):
+    def top_words(self, n=10, *, as_frame=False):
         """The ``n`` most probable words of each topic.
+
+        Parameters
+        ----------
+        n : int, default=10
+        as_frame : bool, default=False
+            Return a ``pandas.DataFrame`` (pandas is optional: ``pip install
+            "llstopic[pandas]"``) with one row per (topic, rank) and the
+            columns ``topic``, ``rank`` (0 = most probable), ``word`` and
+            ``probability`` p(x|y); ``frame.pivot(index="rank", columns="topic",
+            values="word")`` gives the words of each topic side by side.
 
         Returns
         -------
-        list of n_topics lists
+        list of n_topics lists, or pandas.DataFrame
             Word strings when the training corpus had a vocabulary, else word ids.
         """
         self._check_fitted()
         n = min(check_positive_int(n, "n"), self.n_words_in_)
         order = np.argsort(-self.topic_word_, axis=1, kind="stable")[:, :n]
         if self.vocabulary_ is None:
-            return [[int(w) for w in row] for row in order]
-        return [[self.vocabulary_[w] for w in row] for row in order]
+            words = [[int(w) for w in row] for row in order]
+        else:
+            words = [[self.vocabulary_[w] for w in row] for row in order]
+        if not as_frame:
+            return words
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError('top_words(as_frame=True) needs pandas, which is not installed: '
+                              'pip install "llstopic[pandas]"') from None
+        n_topics = order.shape[0]
+        return pd.DataFrame({
+            "topic": np.repeat(np.arange(n_topics), n), "rank": np.tile(np.arange(n), n_topics),
+            "word": [w for row in words for w in row],
+            "probability": np.take_along_axis(self.topic_word_, order, axis=1).ravel()})
 
     # ---------------------------------------------------------- persistence
     def save(self, path):

@@ -7,24 +7,50 @@ decorator refuses a class whose location disagrees with the table, so moving a
 built-in class without updating this table fails at import, not at ``load``.
 Saved files name their class by the registry name the decorator stored on it
 (``klass._registry_name``), never by its module path.
+
+A built-in back end on an optional package names its pip extra after its
+location (``"module:Class [extra]"``): :func:`available` leaves it out while
+the package is missing and :func:`make_factorizer` says how to install it;
+:func:`resolve` (used by ``load``) does not need the package.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
-__all__ = ["register_factorizer", "available", "make_factorizer", "resolve", "registry_name_of"]
+__all__ = ["register_factorizer", "available", "make_factorizer", "resolve", "registry_name_of",
+           "missing_package"]
 
-#: name -> class, or "module:Class" for a built-in not imported yet
+#: name -> class, or "module:Class" for a built-in not imported yet; a built-in that
+#: runs on an optional package ends in " [extra]", as entry points do: the pip extra,
+#: named after the package it installs (its import name)
 _TABLE: dict[str, type | str] = {
     "anchor": "llstopic.factorizers.anchor._estimator:AnchorWords",
     "nmf": "llstopic.factorizers.nmf:NMF",
     "lda": "llstopic.factorizers.lda:GensimLDA",
+    "tomotopy": "llstopic.factorizers.tomotopy:TomotopyLDA [tomotopy]",
 }
+#: name -> the extra (= package) of the built-ins on an optional package
+_EXTRAS: dict[str, str] = {}
+for _name, _entry in list(_TABLE.items()):
+    _where, _, _extra = _entry.partition(" [")
+    _TABLE[_name] = _where
+    if _extra:
+        _EXTRAS[_name] = _extra.rstrip("]")
+del _name, _entry, _where, _extra
 
 
 def _location(klass):
     return f"{klass.__module__}:{klass.__qualname__}"
+
+
+def missing_package(name):
+    """``(package, install command)`` when factorizer ``name`` needs a package that is missing."""
+    extra = _EXTRAS.get(name)
+    if extra is None or importlib.util.find_spec(extra) is not None:
+        return None
+    return extra, f'pip install "llstopic[{extra}]"'
 
 
 def register_factorizer(name, cls=None):
@@ -56,8 +82,8 @@ def register_factorizer(name, cls=None):
 
 
 def available():
-    """Names of the registered factorizers, sorted."""
-    return sorted(_TABLE)
+    """Names of the registered factorizers whose packages are installed, sorted."""
+    return sorted(name for name in _TABLE if missing_package(name) is None)
 
 
 def resolve(name):
@@ -89,14 +115,19 @@ def make_factorizer(name, n_topics, **params):
     Parameters
     ----------
     name : str
-        One of :func:`available` (``"anchor"``, ``"nmf"``, ``"lda"`` and any
-        registered by the user).
+        One of :func:`available` (``"anchor"``, ``"nmf"``, ``"lda"``,
+        ``"tomotopy"`` when tomotopy is installed, and any registered by the
+        user).
     n_topics : int
     **params
         Keyword arguments of the factorizer class.
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}: {name!r}")
+    missing = missing_package(name)
+    if missing is not None:
+        raise ImportError(f"factorizer {name!r} needs the {missing[0]} package, which is not "
+                          f"installed: {missing[1]}")
     klass = resolve(name)
     try:
         return klass(n_topics, **params)
