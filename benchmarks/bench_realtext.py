@@ -60,7 +60,7 @@ from llstopic.metrics import coherence, duplicate_topics, topic_diversity  # noq
 from llstopic.metrics import score_completion, split_documents  # noqa: E402
 
 CORPORA = ("reuters", "lee", "news")
-METHODS = ("anchor", "nmf", "lda", "gensim", "tomotopy", "sklearn", "unigram")
+METHODS = ("anchor", "nmf", "lda", "tomotopy-llstopic", "gensim", "tomotopy", "sklearn", "unigram")
 HOLDOUT = 0.2
 
 
@@ -178,6 +178,10 @@ def fitter(method):
     """(callable, note): the note says why a method is skipped, else None."""
     if method in ("anchor", "nmf", "lda"):
         return (lambda *a: fit_llstopic(method, *a)), None
+    if method == "tomotopy-llstopic":   # llstopic's TomotopyLDA factorizer, its own defaults
+        if importlib.util.find_spec("tomotopy") is None:
+            return None, f"{method} skipped: tomotopy is not installed"
+        return (lambda *a: fit_llstopic("tomotopy", *a)), None
     package, fit = PEERS[method]
     if package is not None and importlib.util.find_spec(package) is None:
         return None, f"{method} skipped: {package} is not installed"
