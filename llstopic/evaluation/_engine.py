@@ -27,12 +27,14 @@ import time
 import tracemalloc
 import warnings
 
+from numbers import Real
+
 import numpy as np
 
 from . import _report
 from ._memory import PeakMemory
 from ._progress import Progress
-from .._validation import check_positive_int, check_random_state
+from .._validation import Interval, Options, check_param, check_positive_int, check_random_state
 
 __all__ = ["compare", "sweep_tokens", "Comparison", "DEFAULT_METHODS", "DEFAULT_PROBLEMS",
            "make_default_problem"]
@@ -290,10 +292,8 @@ def _check_common(problem, methods, seeds, method_params, n_topics, heldout, mem
                             f"got {type(value).__name__}")
     if n_topics is not None:
         n_topics = check_positive_int(n_topics, "n_topics")
-    if not (isinstance(heldout, (int, float)) and 0.0 <= heldout < 1.0):
-        raise ValueError(f"heldout must be a fraction in [0, 1), got {heldout!r}")
-    if memory not in ("auto", "rss", "tracemalloc", None):
-        raise ValueError(f"memory must be 'auto', 'rss', 'tracemalloc' or None, got {memory!r}")
+    heldout = check_param(heldout, "heldout", [Interval(Real, 0, 1, closed="left")])
+    memory = check_param(memory, "memory", [None, Options(("auto", "rss", "tracemalloc"))])
     if memory == "rss" and not PeakMemory.available():
         raise ValueError("memory='rss' needs Linux's /proc/self/clear_refs, which is not available here")
     n_top_words = check_positive_int(n_top_words, "n_top_words")

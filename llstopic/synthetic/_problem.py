@@ -21,7 +21,10 @@ import numpy as np
 
 from ._sampling import largest_domain_size, rounded_counts, sample_tokens, shuffled_domain_order
 from .._validation import (
+    INT64_MAX,
     check_finite_array,
+    check_memory,
+    check_total,
     check_id_array,
     check_positive_int,
     check_probability_rows,
@@ -180,6 +183,9 @@ def make_finite_lls(n_words, n_topics, n_domains, tokens_per_domain, *, alpha, b
     n_topics = check_positive_int(n_topics, "n_topics")
     n_domains = check_positive_int(n_domains, "n_domains")
     lengths = _check_tokens_per_domain(tokens_per_domain, n_domains)
+    n_tokens = check_total(lengths, "tokens_per_domain")
+    # words, domains and labels (int64), the shuffle's keys and order: about 64 bytes a token
+    check_memory(_BYTES_PER_TOKEN * n_tokens, f"make_finite_lls with {n_tokens} tokens")
     rng = check_random_state(random_state)
     domain_topic = make_domain_topic(n_domains, n_topics, alpha=alpha, max_condition=max_condition,
                                      random_state=rng)
@@ -192,15 +198,21 @@ def make_finite_lls(n_words, n_topics, n_domains, tokens_per_domain, *, alpha, b
                       topic_word=topic_word, domain_topic=domain_topic, anchors=anchors)
 
 
+_BYTES_PER_TOKEN = 64
+
+
 def _check_tokens_per_domain(tokens_per_domain, n_domains):
     if np.ndim(tokens_per_domain) == 0:
         n = check_positive_int(tokens_per_domain, "tokens_per_domain")
+        if n * n_domains > INT64_MAX:
+            raise ValueError(f"tokens_per_domain = {n} in each of n_domains = {n_domains} domains "
+                             f"makes {n * n_domains} tokens, more than a 64-bit count can hold")
         return np.full(n_domains, n, dtype=np.int64)
     lengths = check_id_array(tokens_per_domain, "tokens_per_domain")
     if lengths.shape[0] != n_domains:
         raise ValueError(f"tokens_per_domain has {lengths.shape[0]} entries but "
                          f"n_domains = {n_domains}")
-    if lengths.sum() == 0:
+    if check_total(lengths, "tokens_per_domain") == 0:
         raise ValueError("tokens_per_domain is zero for every domain: "
                          "at least one token is required")
     return lengths
