@@ -9,6 +9,7 @@ after validation.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Mapping, Set
 
 import numba
 import numpy as np
@@ -122,20 +123,39 @@ def _cumulate(row_nnz, indptr):
 
 
 # -------------------------------------------------------------- vocabulary
-def vocabulary_list(vocabulary, name="vocabulary"):
-    """A list of words from a sequence or from a gensim ``Dictionary`` (by id)."""
-    if vocabulary is None:
+def names_list(names, name="vocabulary"):
+    """A list of str from an ordered iterable of strings or a gensim ``Dictionary`` (by id).
+
+    ``None`` stays ``None``.  Unordered containers (a set: its order would
+    depend on the hash seed), mappings, single strings and entries that are
+    not strings are refused, as is an empty list.
+    """
+    if names is None:
         return None
-    token2id = getattr(vocabulary, "token2id", None)
+    token2id = getattr(names, "token2id", None)
     if isinstance(token2id, dict):
         words = [None] * len(token2id)
         for token, i in token2id.items():
-            if not (0 <= i < len(words)) or words[i] is not None:
+            if not (isinstance(i, int) and 0 <= i < len(words)) or words[i] is not None:
                 raise ValueError(f"{name}: the gensim Dictionary ids are not 0..{len(words) - 1}; "
                                  f"call compactify() on it first")
             words[i] = token
-        return words
-    return vocabulary
+        names = words
+    elif isinstance(names, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence of strings, not a single string")
+    elif isinstance(names, (Set, Mapping)):
+        raise TypeError(f"{name} must be an ordered sequence of strings (a list), got a "
+                        f"{type(names).__name__}, whose order is arbitrary")
+    elif not hasattr(names, "__iter__"):
+        raise TypeError(f"{name} must be a sequence of strings, got {type(names).__name__}")
+    names = list(names)
+    for i, n in enumerate(names):
+        if not isinstance(n, str):
+            raise TypeError(f"{name}[{i}] is {type(n).__name__} {n!r:.40}; names must be strings")
+    if not names:
+        raise ValueError(f"{name} is empty; it must name at least one "
+                         f"{'word' if name == 'vocabulary' else 'entry'}")
+    return names
 
 
 # ------------------------------------------------------------------ texts

@@ -7,30 +7,32 @@ llstopic consumes this one orientation.
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 import scipy.sparse as sp
 
 from . import _build, _gensim
 from . import _io
-from .._validation import check_count_matrix, check_id_array, check_positive_int
+from .._validation import (Interval, check_count_matrix, check_id_array, check_param,
+                           check_positive_int)
 
 __all__ = ["Corpus"]
 
 
 def _check_names(names, length, name, length_name):
-    """Validate an optional list of unique strings of a given length."""
+    """Validate optional unique names (see ``_build.names_list``) of a given length."""
+    names = _build.names_list(names, name)
     if names is None:
         return None
-    if isinstance(names, (str, bytes)):
-        raise TypeError(f"{name} must be a sequence of strings, not a single string")
-    names = [str(n) if not isinstance(n, str) else n for n in names]
     if len(names) != length:
         raise ValueError(f"{name} has {len(names)} entries but {length_name} = {length}")
-    seen = {}
-    for i, n in enumerate(names):
-        if n in seen:
-            raise ValueError(f"{name} has a duplicate entry {n!r} at positions {seen[n]} and {i}")
-        seen[n] = i
+    if len(set(names)) != len(names):
+        seen = {}
+        for i, n in enumerate(names):
+            if n in seen:
+                raise ValueError(f"{name} has a duplicate entry {n!r} at positions {seen[n]} and {i}")
+            seen[n] = i
     return names
 
 
@@ -137,8 +139,7 @@ class Corpus:
 
     def word_counts(self):
         """Tokens per word over all domains, int64 array of shape (n_words,)."""
-        return np.bincount(self._counts.indices, weights=self._counts.data,
-                           minlength=self.n_words).astype(np.int64)
+        return np.asarray(self._counts.sum(axis=0, dtype=np.int64)).ravel()
 
     def toarray(self):
         """Dense int64 copy of the counts, shape (n_domains, n_words)."""
@@ -178,9 +179,11 @@ class Corpus:
         Corpus
         """
         if isinstance(X, Corpus):
-            return cls._trusted(X.counts.copy(), vocabulary or X._vocabulary,
-                                domain_names or X._domain_names)
-        return cls(check_count_matrix(X, "X", require_tokens=False), vocabulary, domain_names)
+            return cls._checked(X.counts.copy(),
+                                X._vocabulary if vocabulary is None else vocabulary,
+                                X._domain_names if domain_names is None else domain_names)
+        return cls._checked(check_count_matrix(X, "X", require_tokens=False), vocabulary,
+                            domain_names)
 
     @classmethod
     def from_tokens(cls, words, domains, *, n_words=None, n_domains=None, vocabulary=None,
@@ -217,8 +220,8 @@ class Corpus:
         -------
         Corpus
         """
-        vocabulary = _build.vocabulary_list(vocabulary)
-        if vocabulary is not None and n_words is None and not isinstance(vocabulary, (str, bytes)):
+        vocabulary = _build.names_list(vocabulary)
+        if vocabulary is not None and n_words is None:
             n_words = len(vocabulary)
         n_words = check_positive_int(n_words, "n_words", allow_none=True)
         n_domains = check_positive_int(n_domains, "n_domains", allow_none=True)
@@ -268,7 +271,7 @@ class Corpus:
         >>> c.vocabulary, c.counts.toarray().tolist()
         (['a', 'b', 'c'], [[1, 2, 0], [0, 0, 1]])
         """
-        vocabulary = _build.vocabulary_list(vocabulary)
+        vocabulary = _build.names_list(vocabulary)
         if vocabulary is not None:
             vocabulary = _check_names(vocabulary, len(vocabulary), "vocabulary", "its length")
         words, lengths, vocabulary = _build.texts_to_tokens(token_lists, vocabulary)
@@ -303,13 +306,13 @@ class Corpus:
         -------
         Corpus
         """
-        vocabulary = _build.vocabulary_list(vocabulary)
-        if n_words is None and vocabulary is not None and not isinstance(vocabulary, (str, bytes)):
+        vocabulary = _build.names_list(vocabulary)
+        if n_words is None and vocabulary is not None:
             n_words = len(vocabulary)
         num_terms = getattr(bow_iterable, "num_terms", None)
-        if n_words is None and isinstance(num_terms, (int, np.integer)):
-            n_words = int(num_terms)
         n_words = check_positive_int(n_words, "n_words", allow_none=True)
+        if n_words is None and isinstance(num_terms, (int, np.integer)) and num_terms > 0:
+            n_words = check_positive_int(num_terms, "bow_iterable.num_terms")
         counts = _gensim.bow_to_csr(bow_iterable, n_words)
         return cls._checked(counts, vocabulary, domain_names)
 
@@ -363,7 +366,10 @@ class Corpus:
     def write_uci(self, docword, vocab=None):
         """Write the UCI bag-of-words format (``.gz`` paths are gzipped).
 
-        Domain names are not part of the format and are not written.
+        Domain names are not part of the format and are not written.  Every
+        word is checked (no line breaks, encodable as UTF-8) before anything
+        is written; paths are written to temporary files in their folder and
+        replaced together at the end, so a failure leaves the old files.
 
         Parameters
         ----------
@@ -371,11 +377,7 @@ class Corpus:
         vocab : path or binary file, optional
             Where to write the vocabulary, one word per line.
         """
-        if vocab is not None and self._vocabulary is None:
-            raise ValueError("vocab was given but this Corpus has no vocabulary")
-        _io.write_uci(self._counts, docword)
-        if vocab is not None:
-            _io.write_vocab(self._vocabulary, vocab)
+        _io.write_corpus(self._counts, self._vocabulary, docword, vocab, "uci")
 
     @classmethod
     def read_mm(cls, path, vocab=None):
@@ -399,12 +401,11 @@ class Corpus:
         return cls._checked(counts, vocabulary, None)
 
     def write_mm(self, path, vocab=None):
-        """Write a Matrix Market coordinate integer file (``.gz`` paths are gzipped)."""
-        if vocab is not None and self._vocabulary is None:
-            raise ValueError("vocab was given but this Corpus has no vocabulary")
-        _io.write_mm(self._counts, path)
-        if vocab is not None:
-            _io.write_vocab(self._vocabulary, vocab)
+        """Write a Matrix Market coordinate integer file (``.gz`` paths are gzipped).
+
+        Checked first and written atomically, like :meth:`write_uci`.
+        """
+        _io.write_corpus(self._counts, self._vocabulary, path, vocab, "mm")
 
     # ------------------------------------------------------------ filtering
     def filter_words(self, *, min_count=1, min_domains=1, max_domain_fraction=1.0, keep_n=None):
@@ -431,13 +432,8 @@ class Corpus:
         min_count = check_positive_int(min_count, "min_count", minimum=0)
         min_domains = check_positive_int(min_domains, "min_domains", minimum=0)
         keep_n = check_positive_int(keep_n, "keep_n", allow_none=True)
-        fraction = max_domain_fraction
-        if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.integer,
-                                                                    np.floating)):
-            raise TypeError(f"max_domain_fraction must be a number, "
-                            f"got {type(fraction).__name__}: {fraction!r}")
-        if not 0.0 < float(fraction) <= 1.0:
-            raise ValueError(f"max_domain_fraction must be in (0, 1], got {fraction!r}")
+        fraction = check_param(max_domain_fraction, "max_domain_fraction",
+                               [Interval(Real, 0, 1, closed="right")])
         counts = self._counts
         word_counts = self.word_counts()
         domain_freq = np.bincount(counts.indices, minlength=self.n_words)
