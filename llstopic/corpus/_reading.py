@@ -92,7 +92,8 @@ def read_line(f, fname, line, limit=_MAX_HEADER_BYTES):
 
 def show(raw):
     """A short printable excerpt of a raw line, for messages."""
-    return repr(raw.decode("utf-8", "replace").strip()[:80])
+    text = raw.decode("utf-8", "replace").strip()
+    return repr(text[:60]) + ("..." if len(text) > 60 else "")
 
 
 def read_int_line(f, fname, line, what):

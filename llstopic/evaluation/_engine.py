@@ -244,6 +244,7 @@ def sweep_tokens(tokens_per_domain=DEFAULT_SWEEP, methods=DEFAULT_METHODS, *, pr
         ``tokens_per_domain`` column.
     """
     from ..synthetic import make_finite_lls
+    from ..synthetic._problem import check_problem_size
 
     values = [check_positive_int(v, "tokens_per_domain") for v in np.atleast_1d(tokens_per_domain).tolist()]
     if not values:
@@ -251,6 +252,8 @@ def sweep_tokens(tokens_per_domain=DEFAULT_SWEEP, methods=DEFAULT_METHODS, *, pr
     params = dict(DEFAULT_PROBLEMS["LLS regime"] if problem_params is None else problem_params)
     params.pop("tokens_per_domain", None)
     spec = _check_common(None, methods, seeds, method_params, params.get("n_topics"), 0.0, None, 10)
+    sizes = [check_positive_int(params.get(k), k) for k in ("n_words", "n_topics", "n_domains")]
+    check_problem_size(*sizes, max(values) * sizes[2])  # the largest problem, before the first
     steps = len(values) * len(spec["methods"]) * len(spec["seeds"]) + len(spec["methods"])
     rows, problems = [], []
     with Progress(steps, "sweep", enabled=progress) as bar:
@@ -290,6 +293,10 @@ def _check_common(problem, methods, seeds, method_params, n_topics, heldout, mem
         if not isinstance(value, dict):
             raise TypeError(f"method_params[{key!r}] must be a dict of keyword arguments, "
                             f"got {type(value).__name__}")
+        for name, what in (("n_topics", "n_topics"), ("random_state", "seeds")):
+            if name in value:
+                raise ValueError(f"method_params[{key!r}] sets {name}, which compare sets itself; "
+                                 f"use the {what} argument")
     if n_topics is not None:
         n_topics = check_positive_int(n_topics, "n_topics")
     heldout = check_param(heldout, "heldout", [Interval(Real, 0, 1, closed="left")])

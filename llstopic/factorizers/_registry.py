@@ -12,6 +12,7 @@ Saved files name their class by the registry name the decorator stored on it
 from __future__ import annotations
 
 import importlib
+import inspect
 
 __all__ = ["register_factorizer", "available", "make_factorizer", "resolve", "registry_name_of"]
 
@@ -98,6 +99,20 @@ def make_factorizer(name, n_topics, **params):
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}: {name!r}")
     klass = resolve(name)
+    if "n_topics" in params:
+        raise TypeError(f"bad parameters for factorizer {name!r}: n_topics is given twice "
+                        f"(positionally and as n_topics={params['n_topics']!r})")
+    try:
+        signature = inspect.signature(klass)
+    except (TypeError, ValueError):  # pragma: no cover - a class without a signature
+        signature = None
+    if signature is not None and not any(p.kind is p.VAR_KEYWORD
+                                         for p in signature.parameters.values()):
+        unknown = [k for k in params if k not in signature.parameters]
+        if unknown:
+            known = [k for k in signature.parameters if k != "n_topics"]
+            raise TypeError(f"bad parameters for factorizer {name!r}: no parameter "
+                            f"{unknown[0]!r}; it takes {', '.join(known)}")
     try:
         return klass(n_topics, **params)
     except TypeError as exc:

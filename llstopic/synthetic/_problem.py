@@ -183,9 +183,7 @@ def make_finite_lls(n_words, n_topics, n_domains, tokens_per_domain, *, alpha, b
     n_topics = check_positive_int(n_topics, "n_topics")
     n_domains = check_positive_int(n_domains, "n_domains")
     lengths = _check_tokens_per_domain(tokens_per_domain, n_domains)
-    n_tokens = check_total(lengths, "tokens_per_domain")
-    # words, domains and labels (int64), the shuffle's keys and order: about 64 bytes a token
-    check_memory(_BYTES_PER_TOKEN * n_tokens, f"make_finite_lls with {n_tokens} tokens")
+    check_problem_size(n_words, n_topics, n_domains, check_total(lengths, "tokens_per_domain"))
     rng = check_random_state(random_state)
     domain_topic = make_domain_topic(n_domains, n_topics, alpha=alpha, max_condition=max_condition,
                                      random_state=rng)
@@ -198,7 +196,16 @@ def make_finite_lls(n_words, n_topics, n_domains, tokens_per_domain, *, alpha, b
                       topic_word=topic_word, domain_topic=domain_topic, anchors=anchors)
 
 
+#: words, domains and labels (int64), the shuffle's keys and order, the counting
 _BYTES_PER_TOKEN = 64
+
+
+def check_problem_size(n_words, n_topics, n_domains, n_tokens):
+    """Refuse a problem that needs more memory than the machine has (ValueError with the figure)."""
+    needed = _BYTES_PER_TOKEN * n_tokens + 24 * n_words * n_topics + 24 * n_domains * n_topics
+    check_memory(needed, f"a problem with {n_tokens} tokens, n_words = {n_words}, n_topics = "
+                         f"{n_topics} and n_domains = {n_domains}")
+
 
 
 def _check_tokens_per_domain(tokens_per_domain, n_domains):
