@@ -18,12 +18,14 @@ probability arrays must hold finite, non-negative rows summing to one
 from __future__ import annotations
 
 import warnings
+from numbers import Real
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
-from ._validation import check_id_array, check_positive_int, check_probability_rows
+from ._validation import (Interval, check_count_matrix, check_finite_array, check_id_array,
+                          check_param, check_positive_int, check_probability_rows)
 
 __all__ = [
     "match_topics",
@@ -333,16 +335,10 @@ def log_likelihood(counts, topic_word, domain_topic, *, smoothing=1e-10):
     >>> round(log_likelihood(np.array([[1, 1]]), np.array([[0.5, 0.5]]), np.array([[1.0]])), 4)
     -0.6931
     """
-    import scipy.sparse as sp
-
-    if not (isinstance(smoothing, (int, float, np.floating, np.integer)) and not isinstance(smoothing, bool)
-            and 0.0 <= smoothing < 1.0):
-        raise ValueError(f"smoothing must be a number in [0, 1), got {smoothing!r}")
-    counts = sp.csr_matrix(counts)
-    topic_word = np.asarray(topic_word, dtype=np.float64)
-    domain_topic = np.asarray(domain_topic, dtype=np.float64)
-    if topic_word.ndim != 2 or domain_topic.ndim != 2:
-        raise ValueError("topic_word and domain_topic must be 2-D arrays")
+    smoothing = check_param(smoothing, "smoothing", [Interval(Real, 0, 1, closed="left")])
+    counts = check_count_matrix(counts, "counts", require_tokens=False)
+    topic_word = check_finite_array(topic_word, "topic_word", ndim=2)
+    domain_topic = check_finite_array(domain_topic, "domain_topic", ndim=2)
     n_domains, n_words = counts.shape
     if topic_word.shape[1] != n_words or domain_topic.shape != (n_domains, topic_word.shape[0]):
         raise ValueError(f"shapes disagree: counts {counts.shape}, topic_word {topic_word.shape}, "

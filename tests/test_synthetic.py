@@ -218,13 +218,13 @@ def test_unequal_domains_and_expected_counts():
     np.testing.assert_allclose(scaled, 2 * lengths[:, None] * mean, rtol=1e-12)
     np.testing.assert_allclose(scaled.sum(), 8000)
     np.testing.assert_allclose(problem.expected_counts([1, 2, 3, 4]).sum(axis=1), [1, 2, 3, 4])
-    with pytest.raises(ValueError, match="total must be >= 0, got -1.0"):
+    with pytest.raises(ValueError, match="total must be None, a finite number >= 0 or a list or array, got -1"):
         problem.expected_counts(-1)
     with pytest.raises(ValueError, match="total has 2 domain sizes but n_domains = 4"):
         problem.expected_counts([1, 2])
     with pytest.raises(ValueError, match=r"total must be non-negative; total\[1\] = -2.0"):
         problem.expected_counts([1, -2, 3, 4])
-    with pytest.raises(ValueError, match="total contains a non-finite value nan"):
+    with pytest.raises(ValueError, match="total must be None, a finite number >= 0 or a list or array, got nan"):
         problem.expected_counts(np.nan)
 
 

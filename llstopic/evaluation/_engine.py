@@ -27,6 +27,7 @@ import time
 import tracemalloc
 import warnings
 
+from collections.abc import Mapping
 from numbers import Real
 
 import numpy as np
@@ -286,6 +287,9 @@ def _check_common(problem, methods, seeds, method_params, n_topics, heldout, mem
     seeds = [check_positive_int(s, "seeds", minimum=0) for s in seeds]
     if not seeds:
         raise ValueError("seeds is empty: give at least one seed")
+    if method_params is not None and not isinstance(method_params, Mapping):
+        raise TypeError(f"method_params must be None or a dict of {{method: {{name: value}}}}, "
+                        f"got {type(method_params).__name__}")
     method_params = {} if method_params is None else dict(method_params)
     for key, value in method_params.items():
         if key not in methods:

@@ -165,6 +165,9 @@ class Factorizer(BaseEstimator):
         """
         topic_word = self.topic_word_ if topic_word is None else topic_word
         topic_word = np.ascontiguousarray(topic_word, dtype=np.float64)
+        if topic_word.ndim != 2 or topic_word.shape[1] != counts.shape[1]:  # the kernel trusts it
+            raise ValueError(f"topic_word has shape {topic_word.shape}, expected (n_topics, "
+                             f"{counts.shape[1]}) for counts of shape {counts.shape}")
         n_domains, n_topics = counts.shape[0], topic_word.shape[0]
         domain_topic = np.full((n_domains, n_topics), 1.0 / n_topics)
         # The same simplex solver as the anchor recovery: row d of the counts

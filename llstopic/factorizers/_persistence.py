@@ -311,7 +311,11 @@ def load(path):
     OSError
         When the file cannot be opened (missing, a folder, no permission).
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     fname = os.fspath(path)
+    if not isinstance(fname, str):
+        raise TypeError(f"path must be a str or os.PathLike of str, got {fname!r:.80}")
     try:
         with zipfile.ZipFile(fname) as archive:
             return _load(archive, fname)

@@ -16,12 +16,15 @@ seed of a model fitted to it are independent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 
 from ._sampling import largest_domain_size, rounded_counts, sample_tokens, shuffled_domain_order
 from .._validation import (
     INT64_MAX,
+    Interval,
+    check_param,
     check_finite_array,
     check_memory,
     check_total,
@@ -104,10 +107,8 @@ class LLSProblem:
         if total is None:
             sizes = lengths
         elif np.ndim(total) == 0:
-            total = check_finite_array(total, "total", ndim=0)
-            if total < 0:
-                raise ValueError(f"total must be >= 0, got {float(total)!r}")
-            sizes = float(total) * lengths / lengths.sum()
+            total = float(check_param(total, "total", [None, Interval(Real, 0, None), "array-like"]))
+            sizes = total * lengths / lengths.sum()
         else:
             sizes = check_finite_array(total, "total", ndim=1)
             if sizes.shape[0] != lengths.shape[0]:
