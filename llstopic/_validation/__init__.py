@@ -21,13 +21,13 @@ any work.  Functions use the same constraints through :func:`check_param`.
 from __future__ import annotations
 
 import numbers
-import os
 
 import numpy as np
 
 from ._constraints import (INT64_MAX, HasMethods, Interval, Options, check_param,
                            validate_params)
 from ._counts import check_count_matrix, check_total
+from ._memory import check_memory
 
 __all__ = [
     "Interval", "Options", "HasMethods", "check_param", "validate_params",
@@ -70,34 +70,6 @@ def check_positive_int(value, name, *, minimum=1, allow_none=False):
     constraints = ([None] if allow_none else []) + [Interval(numbers.Integral, minimum, None)]
     value = check_param(value, name, constraints)
     return None if value is None else int(value)
-
-
-def check_memory(n_bytes, what):
-    """Refuse work that needs more memory than the machine has (ValueError with the figure).
-
-    ``n_bytes`` is an estimate of the largest allocation (or the sum of those
-    alive together); ``what`` says what needs it, e.g. ``"p(x|y) of shape (10, 10**12)"``.
-    Where the physical memory cannot be read the check is skipped.
-    """
-    total = _physical_memory()
-    if total is not None and n_bytes > total:
-        raise ValueError(f"{what} needs about {_format_bytes(n_bytes)} of memory, more than the "
-                         f"{_format_bytes(total)} this machine has")
-
-
-def _physical_memory():
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):  # not POSIX
-        return None
-
-
-def _format_bytes(n):
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
-        if n < 1024 or unit == "EiB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} EiB"  # pragma: no cover
 
 
 def _first_bad(mask):

@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._constraints import INT64_MAX
+from ._memory import check_memory
 
 __all__ = ["check_count_matrix", "check_total"]
 
@@ -38,6 +39,7 @@ def check_count_matrix(X, name="X", *, require_tokens=True, dtype=np.int64):
         values, locate, build, shape = _dense_parts(X, name)
     if len(shape) != 2 or shape[0] < 1 or shape[1] < 1:
         raise ValueError(f"{name} must have at least one row and one column, got shape {shape}")
+    check_memory(8 * (shape[0] + 1 + shape[1]), f"{name} of shape {shape}")
     data = _check_values(values, name, locate).astype(dtype, copy=False)
     check_total(data, name)
     mat = build(data)

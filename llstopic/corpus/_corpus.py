@@ -14,8 +14,8 @@ import scipy.sparse as sp
 
 from . import _build, _gensim
 from . import _io
-from .._validation import (Interval, check_count_matrix, check_id_array, check_param,
-                           check_positive_int)
+from .._validation import (Interval, check_count_matrix, check_id_array, check_memory,
+                           check_param, check_positive_int)
 
 __all__ = ["Corpus"]
 
@@ -238,6 +238,8 @@ class Corpus:
             n_words = int(words.max()) + 1
         if n_domains is None:
             n_domains = int(domains.max()) + 1
+        check_memory(8 * (n_domains + 1) + 24 * n_words,
+                     f"a corpus of n_domains = {n_domains} and n_words = {n_words}")
         vocabulary = _check_names(vocabulary, n_words, "vocabulary", "n_words")
         domain_names = _check_names(domain_names, n_domains, "domain_names", "n_domains")
         counts = _build.count_tokens(words, domains, n_words, n_domains, parallel=bool(parallel))

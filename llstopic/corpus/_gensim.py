@@ -15,7 +15,7 @@ from array import array
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import INT64_MAX, check_total
+from .._validation import INT64_MAX, check_memory, check_total
 
 __all__ = ["GensimBow", "bow_to_csr", "to_gensim_dictionary"]
 
@@ -140,12 +140,16 @@ def bow_to_csr(bow_iterable, n_words=None):
             raise ValueError("bow_iterable holds no tokens, so n_words is unknown; pass n_words "
                              "(a corpus without tokens needs its size)")
         n_words = int(ids.max()) + 1
+        if n_words > INT64_MAX:
+            raise ValueError(f"bow_iterable holds the word id {int(ids.max())}; ids must be below "
+                             f"{INT64_MAX}")
     elif ids.size and ids.max() >= n_words:
         k = int(np.flatnonzero(ids >= n_words)[0])
         d = int(np.searchsorted(indptr, k, side="right") - 1)
         raise ValueError(f"bow_iterable: document {d}, entry {k - indptr[d]} has word id "
                          f"{int(ids[k])}, out of range: it must be < n_words = {n_words}")
     check_total(counts, "bow_iterable")
+    check_memory(8 * (n_docs + 1 + n_words), f"a corpus of {n_docs} domains and {n_words} words")
     index_dtype = np.int32 if n_words < 2**31 - 1 else np.int64
     mat = sp.csr_matrix((counts.copy(), ids.astype(index_dtype), indptr), shape=(n_docs, n_words))
     del ids, counts
