@@ -99,9 +99,6 @@ def make_factorizer(name, n_topics, **params):
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}: {name!r}")
     klass = resolve(name)
-    if "n_topics" in params:
-        raise TypeError(f"bad parameters for factorizer {name!r}: n_topics is given twice "
-                        f"(positionally and as n_topics={params['n_topics']!r})")
     try:
         signature = inspect.signature(klass)
     except (TypeError, ValueError):  # pragma: no cover - a class without a signature
