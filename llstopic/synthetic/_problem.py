@@ -183,8 +183,7 @@ def make_finite_lls(n_words, n_topics, n_domains, tokens_per_domain, *, alpha, b
     n_words = check_positive_int(n_words, "n_words")
     n_topics = check_positive_int(n_topics, "n_topics")
     n_domains = check_positive_int(n_domains, "n_domains")
-    lengths = _check_tokens_per_domain(tokens_per_domain, n_domains)
-    check_problem_size(n_words, n_topics, n_domains, check_total(lengths, "tokens_per_domain"))
+    lengths = _check_tokens_per_domain(tokens_per_domain, n_domains, n_words, n_topics)
     rng = check_random_state(random_state)
     domain_topic = make_domain_topic(n_domains, n_topics, alpha=alpha, max_condition=max_condition,
                                      random_state=rng)
@@ -209,20 +208,24 @@ def check_problem_size(n_words, n_topics, n_domains, n_tokens):
 
 
 
-def _check_tokens_per_domain(tokens_per_domain, n_domains):
+def _check_tokens_per_domain(tokens_per_domain, n_domains, n_words, n_topics):
+    """The domain sizes as int64, after checking that the problem fits in memory."""
     if np.ndim(tokens_per_domain) == 0:
         n = check_positive_int(tokens_per_domain, "tokens_per_domain")
         if n * n_domains > INT64_MAX:
             raise ValueError(f"tokens_per_domain = {n} in each of n_domains = {n_domains} domains "
                              f"makes {n * n_domains} tokens, more than a 64-bit count can hold")
+        check_problem_size(n_words, n_topics, n_domains, n * n_domains)
         return np.full(n_domains, n, dtype=np.int64)
     lengths = check_id_array(tokens_per_domain, "tokens_per_domain")
     if lengths.shape[0] != n_domains:
         raise ValueError(f"tokens_per_domain has {lengths.shape[0]} entries but "
                          f"n_domains = {n_domains}")
-    if check_total(lengths, "tokens_per_domain") == 0:
+    n_tokens = check_total(lengths, "tokens_per_domain")
+    if n_tokens == 0:
         raise ValueError("tokens_per_domain is zero for every domain: "
                          "at least one token is required")
+    check_problem_size(n_words, n_topics, n_domains, n_tokens)
     return lengths
 
 
