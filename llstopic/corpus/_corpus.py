@@ -352,8 +352,11 @@ class Corpus:
         docword : path or binary file
             ``docword.*.txt`` (optionally gzipped): lines ``D``, ``W``,
             ``NNZ``, then ``NNZ`` lines ``docID wordID count`` with 1-based
-            ids.  Read in blocks: memory follows NNZ, not the file size.
-            Repeated (docID, wordID) lines are summed.
+            ids.  Read in blocks: memory follows the lines read, not the
+            file size nor what the header claims; the header is range-checked
+            first.  Repeated (docID, wordID) lines are summed; counts may
+            have leading zeros; a file without tokens gives a Corpus
+            without tokens (as :meth:`write_uci` writes it).
         vocab : path or binary file, optional
             ``vocab.*.txt``: ``W`` words, one per line (UTF-8).
 

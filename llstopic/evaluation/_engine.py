@@ -74,8 +74,7 @@ def make_default_problem(regime="LLS regime", *, random_state=0, **overrides):
     """
     from ..synthetic import make_finite_lls
 
-    if regime not in DEFAULT_PROBLEMS:
-        raise ValueError(f"regime must be one of {sorted(DEFAULT_PROBLEMS)}, got {regime!r}")
+    regime = check_param(regime, "regime", [Options(tuple(DEFAULT_PROBLEMS))])
     params = {**DEFAULT_PROBLEMS[regime], **overrides}
     return make_finite_lls(random_state=random_state, **params)
 
@@ -274,11 +273,14 @@ def _check_common(problem, methods, seeds, method_params, n_topics, heldout, mem
 
     if isinstance(methods, str):
         methods = [methods]
+    if not hasattr(methods, "__iter__") or isinstance(methods, (bytes, Mapping)):
+        raise TypeError(f"methods must be a list of names, got {type(methods).__name__}")
     methods = list(methods)
     if not methods:
         raise ValueError("methods is empty: give at least one factorizer name")
     known = available()
-    for m in methods:
+    for i, m in enumerate(methods):
+        check_param(m, f"methods[{i}]", [str])
         if m not in known:
             raise ValueError(f"unknown method {m!r} in methods; available: {', '.join(known)}")
     if len(set(methods)) != len(methods):
@@ -297,10 +299,9 @@ def _check_common(problem, methods, seeds, method_params, n_topics, heldout, mem
         if not isinstance(value, dict):
             raise TypeError(f"method_params[{key!r}] must be a dict of keyword arguments, "
                             f"got {type(value).__name__}")
-        for name, what in (("n_topics", "n_topics"), ("random_state", "seeds")):
-            if name in value:
-                raise ValueError(f"method_params[{key!r}] sets {name}, which compare sets itself; "
-                                 f"use the {what} argument")
+        for name in {"n_topics", "random_state"} & set(value):
+            raise ValueError(f"method_params[{key!r}] sets {name}, which compare sets itself "
+                             f"(use the {'seeds' if name == 'random_state' else name} argument)")
     if n_topics is not None:
         n_topics = check_positive_int(n_topics, "n_topics")
     heldout = check_param(heldout, "heldout", [Interval(Real, 0, 1, closed="left")])
