@@ -1,4 +1,5 @@
-"""Writing files without losing the old ones: temporary file in the same folder, then ``os.replace``.
+"""Writing files without losing the old ones: a temporary file in the same folder, then
+``os.replace``.
 
 Used by :meth:`Corpus.write_uci`/:meth:`~Corpus.write_mm` and
 :meth:`Factorizer.save`.  The callers validate everything first; this module

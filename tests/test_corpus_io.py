@@ -12,7 +12,6 @@ import scipy.io
 import scipy.sparse as sp
 from hypothesis import given, settings
 
-import llstopic.corpus._io as cio
 import llstopic.corpus._reading as creading
 from llstopic import Corpus
 

@@ -8,7 +8,6 @@ reinterpreted.  The inputs that used to crash the interpreter run in a subproces
 import os
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest

@@ -1,6 +1,5 @@
 """The command line on hostile input: exit status 2, one line, no traceback, the right file blamed."""
 
-import gzip
 import os
 import subprocess
 import sys

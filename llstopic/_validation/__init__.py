@@ -77,12 +77,12 @@ def _first_bad(mask):
 
 
 def _py(value):
-    """A numpy scalar as the plain Python value, so messages read ``0.5`` not ``np.float64(0.5)``."""
+    """A numpy scalar as the plain Python value (messages read ``0.5``, not ``np.float64(0.5)``)."""
     return value.item() if isinstance(value, np.generic) else value
 
 
 def _as_numeric(array, name):
-    """``np.asarray(array)`` for numeric data, refusing strings, complex numbers and ragged input."""
+    """``np.asarray(array)`` of numbers; strings, complex numbers and ragged input are refused."""
     if isinstance(array, (str, bytes)) or array is None:
         raise TypeError(f"{name} must be a numeric array, got {type(array).__name__}: "
                         f"{array!r:.80}")

@@ -77,7 +77,8 @@ class Interval:
 
     def describe(self):
         bounded = self.left is not None and self.right is not None
-        noun = "an integer" if self.kind is Integral else "a number" if bounded else "a finite number"
+        noun = ("an integer" if self.kind is Integral
+                else "a number" if bounded else "a finite number")
         left_in = self.closed in ("both", "left")
         right_in = self.closed in ("both", "right")
         if self.left is None and self.right is None:
@@ -86,7 +87,8 @@ class Interval:
             return f"{noun} {'>=' if left_in else '>'} {self.left}"
         if self.left is None:
             return f"{noun} {'<=' if right_in else '<'} {self.right}"
-        return f"{noun} in {'[' if left_in else '('}{self.left}, {self.right}{']' if right_in else ')'}"
+        opening, closing = "[" if left_in else "(", "]" if right_in else ")"
+        return f"{noun} in {opening}{self.left}, {self.right}{closing}"
 
     def __repr__(self):
         return f"Interval({self.kind.__name__}, {self.left}, {self.right}, closed={self.closed!r})"

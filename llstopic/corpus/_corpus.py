@@ -31,7 +31,8 @@ def _check_names(names, length, name, length_name):
         seen = {}
         for i, n in enumerate(names):
             if n in seen:
-                raise ValueError(f"{name} has a duplicate entry {n!r} at positions {seen[n]} and {i}")
+                raise ValueError(f"{name} has a duplicate entry {n!r} at positions {seen[n]} "
+                                 f"and {i}")
             seen[n] = i
     return names
 

@@ -1,4 +1,5 @@
-"""Reading text files of counts safely: bounded lines, checked headers, buffers sized by what is read.
+"""Reading text files of counts safely: bounded lines, checked headers, buffers sized by
+what is read.
 
 The low half of ``_io``: opening (gzip by magic bytes), header lines of at most
 ``_MAX_HEADER_BYTES``, the size checks every header goes through, and the
@@ -69,7 +70,7 @@ def open_read(source, name):
 
 
 def read(f, size, fname, line, *, readline=False):
-    """``f.read(size)`` (or ``f.readline(size)``) with gzip and I/O errors named by file and line."""
+    """``f.read(size)`` (or ``f.readline(size)``); gzip and I/O errors name the file and line."""
     try:
         return f.readline(size) if readline else f.read(size)
     except EOFError:

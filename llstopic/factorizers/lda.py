@@ -349,4 +349,4 @@ def _check_prior(value, name, shapes):
         expected = " or ".join(str(s) for s in shapes)
         raise ValueError(f"{name} has shape {arr.shape}, expected {expected}")
     if (arr <= 0).any():
-        raise ValueError(f"{name} must hold positive numbers, got {arr.ravel()[arr.ravel() <= 0][0]!r}")
+        raise ValueError(f"{name} must hold positive numbers, got {arr[arr <= 0][0]!r}")

@@ -107,7 +107,8 @@ class LLSProblem:
         if total is None:
             sizes = lengths
         elif np.ndim(total) == 0:
-            total = float(check_param(total, "total", [None, Interval(Real, 0, None), "array-like"]))
+            total = float(check_param(total, "total",
+                                      [None, Interval(Real, 0, None), "array-like"]))
             sizes = total * lengths / lengths.sum()
         else:
             sizes = check_finite_array(total, "total", ndim=1)
