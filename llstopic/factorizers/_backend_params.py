@@ -36,11 +36,12 @@ class BackendParamsMixin:
         raise NotImplementedError
 
     def _validate_parameters(self):
-        extra = getattr(self, "_backend_params", {})
-        accepted = backend_signature(*self._backend_classes()) & set(self._backend_constraints)
-        check_backend_keys(type(self).__name__, extra, accepted, self._backend_reserved,
-                           self._backend_name)
-        validate_params(extra, self._backend_constraints)
+        if self._backend_constraints:  # a class without a table checks its keywords itself
+            extra = getattr(self, "_backend_params", {})
+            accepted = backend_signature(*self._backend_classes()) & set(self._backend_constraints)
+            check_backend_keys(type(self).__name__, extra, accepted, self._backend_reserved,
+                               self._backend_name)
+            validate_params(extra, self._backend_constraints)
         super()._validate_parameters()
 
     def get_params(self, deep=True):
