@@ -5,6 +5,8 @@ loops where they make the meaning plain.  Tests compare the kernels in
 ``llstopic._kernels`` against these on small random inputs.
 """
 
+import re
+
 import numpy as np
 
 # ---------------------------------------------------------------- counts
@@ -51,12 +53,39 @@ def move_left(values, src, dst, n):
     return values
 
 
+_ID = re.compile(r"[0-9]+")
+_VALUE = re.compile(r"(?P<whole>[0-9]*)(?:\.(?P<fraction>[0-9]*))?(?:[eE](?P<exp>[+-]?[0-9]+))?")
+_INT64_MAX = 2**63 - 1
+
+
+def _value(body):
+    """(value, None) or (None, kind) for the value field, with Python ints."""
+    match = _VALUE.fullmatch(body)
+    if match is None or not (match["whole"] or match["fraction"]):
+        return None, "syntax"
+    fraction = (match["fraction"] or "").rstrip("0")
+    mantissa = int((match["whole"] or "0") + fraction)
+    if mantissa > _INT64_MAX:
+        return None, "syntax"  # TOO_LARGE
+    if mantissa == 0:
+        return 0, None
+    shift = int(match["exp"] or 0) - len(fraction)
+    if shift < 0:
+        if shift < -19 or mantissa % 10**-shift:
+            return None, "fraction"
+        return mantissa // 10**-shift, None
+    if shift > 19 or mantissa * 10**shift > _INT64_MAX:
+        return None, "syntax"  # TOO_LARGE
+    return mantissa * 10**shift, None
+
+
 def parse_triplets(text, n_fields, comment, n_rows, n_cols):
-    """Parse ``row col [value]`` lines with Python's str methods.
+    """Parse ``row col [value]`` lines with Python's str methods and regular expressions.
 
     Returns ``(rows, cols, values, error)`` with 0-based ids; ``error`` is None
     or ``(line_index, kind)`` for the first bad line, kind one of "syntax",
-    "fields", "negative", "fraction", "range".  Values may be written "3.0".
+    "fields", "negative", "fraction", "range".  Numbers are at most 2**63 - 1
+    (leading zeros allowed); values may be written as integral reals ("3.0", "1e2").
     """
     rows, cols, values = [], [], []
     for line_index, line in enumerate(text.split("\n")):
@@ -70,16 +99,15 @@ def parse_triplets(text, n_fields, comment, n_rows, n_cols):
             body = part[1:] if part.startswith("+") else part
             if body.startswith("-"):
                 return rows, cols, values, (line_index, "negative")
-            if j == 2 and "." in body:
-                whole, _, fraction = body.partition(".")
-                if fraction.strip("0") and fraction.isdigit():
-                    return rows, cols, values, (line_index, "fraction")
-                if not whole.isdigit() or (fraction and not fraction.isdigit()):
+            if j == 2:
+                number, kind = _value(body)
+                if kind is not None:
+                    return rows, cols, values, (line_index, kind)
+            else:
+                if not (body.isascii() and _ID.fullmatch(body)) or int(body) > _INT64_MAX:
                     return rows, cols, values, (line_index, "syntax")
-                body = whole
-            if not (body.isascii() and body.isdigit()) or len(body) > 18:
-                return rows, cols, values, (line_index, "syntax")
-            numbers.append(int(body))
+                number = int(body)
+            numbers.append(number)
         if len(numbers) < n_fields:
             return rows, cols, values, (line_index, "fields")
         if not (1 <= numbers[0] <= n_rows and 1 <= numbers[1] <= n_cols):

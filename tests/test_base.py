@@ -172,7 +172,7 @@ def test_bad_counts(X, exc, match):
 
 
 @pytest.mark.parametrize("n_topics, exc, match", [
-    (0, ValueError, "n_topics must be >= 1, got 0"),
+    (0, ValueError, "n_topics must be an integer >= 1, got 0"),
     (2.5, TypeError, "n_topics must be an integer"),
     ("2", TypeError, "n_topics must be an integer"),
     (5, ValueError, "n_topics = 5 is larger than the number of words n_words = 4"),

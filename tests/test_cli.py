@@ -162,7 +162,7 @@ def test_unreadable_corpus_is_a_usage_error(tmp_path, capsys):
     bad = tmp_path / "docword.bad.txt"
     bad.write_text("3\n4\nnot a number\n")
     assert main(["compare", "--corpus", str(bad), "--quiet"]) == 2
-    assert "cannot read corpus" in _error_line(capsys)
+    assert "docword.bad.txt, line 3: expected NNZ" in _error_line(capsys)
 
 
 def test_compare_on_a_user_corpus_reports_coherence(uci, capsys):

@@ -211,12 +211,13 @@ def test_from_gensim_details():
     np.testing.assert_array_equal(corpus.toarray(), [[0, 2, 0, 5], [0, 0, 0, 0], [0, 0, 0, 0]])
     assert Corpus.from_gensim(bow, n_words=6).n_words == 6
     assert Corpus.from_gensim(((w, 1.0) for w in doc) for doc in ([0, 1], [1])).n_tokens == 3
+    # a corpus without tokens, as from_matrix accepts it (word ids still give n_words)
+    assert Corpus.from_gensim([[(0, 0)]]) == Corpus.from_matrix([[0]])
 
 
 @pytest.mark.parametrize("bow,kwargs,exc,parts", [
     ([], {}, ValueError, ["no documents"]),
-    ([[], []], {}, ValueError, ["no tokens"]),
-    ([[(0, 0)]], {}, ValueError, ["no tokens"]),
+    ([[], []], {}, ValueError, ["no tokens", "n_words is unknown"]),
     ([[(0, 1)], [(1, 2, 3)]], {}, TypeError, ["document 1, entry 0", "(1, 2, 3)"]),
     ([[(0, 1), "x"]], {}, TypeError, ["document 0, entry 1", "'x'"]),
     ([[(0, 1)], "ab"], {}, TypeError, ["document 1", "str"]),

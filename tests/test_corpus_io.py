@@ -12,7 +12,7 @@ import scipy.io
 import scipy.sparse as sp
 from hypothesis import given, settings
 
-import llstopic.corpus._io as cio
+import llstopic.corpus._reading as creading
 from llstopic import Corpus
 
 from test_corpus import corpora
@@ -48,7 +48,7 @@ def test_uci_reader_is_lenient_about_layout():
 
 def test_uci_line_numbers_survive_block_boundaries(monkeypatch):
     """Parse in tiny blocks: lines cut across blocks and the error's line number stay right."""
-    monkeypatch.setattr(cio, "_BLOCK_BYTES", 7)
+    monkeypatch.setattr(creading, "_BLOCK_BYTES", 7)
     rng = np.random.default_rng(0)
     dense = rng.integers(0, 3, (30, 11))
     corpus = Corpus.from_matrix(dense)
@@ -79,7 +79,6 @@ BAD_UCI = [
     ("2\n3\n2\n1 1 1\n", "declares 2 entries but the file holds 1"),
     ("2\n3\n1\n1 1 1\n2 2 2\n", "line 5: more entries than the 1 the header declares"),
     ("2\n3\n1\n1 1 99999999999999999999\n", "line 4: count is too large"),
-    ("2\n3\n0\n", "holds no tokens"),
 ]
 
 
@@ -90,6 +89,11 @@ def test_malformed_uci_is_reported_with_its_line(tmp_path, text, match):
     with pytest.raises(ValueError, match=match) as info:
         Corpus.read_uci(path)
     assert "docword.bad.txt" in str(info.value)
+
+
+def test_a_corpus_without_tokens_is_read_as_written():
+    """from_matrix accepts a corpus without tokens, so the readers do too (round trip)."""
+    assert Corpus.read_uci(io.BytesIO(b"2\n3\n0\n")) == Corpus.from_matrix(np.zeros((2, 3), int))
 
 
 def test_bad_vocab_files(tmp_path):
@@ -214,7 +218,7 @@ def test_uci_reading_memory_follows_nnz_not_file_size(tmp_path, monkeypatch):
     """A 10 MB file of 50,000 padded lines is read with a few MB: blocks, not the whole file."""
     import tracemalloc
 
-    monkeypatch.setattr(cio, "_BLOCK_BYTES", 1 << 19)
+    monkeypatch.setattr(creading, "_BLOCK_BYTES", 1 << 19)
     n_docs, n_words, nnz = 500, 100, 50_000
     rng = np.random.default_rng(0)
     flat = np.sort(rng.choice(n_docs * n_words, nnz, replace=False))

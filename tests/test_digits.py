@@ -61,8 +61,8 @@ def test_loader_options_and_reproducibility():
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(grouping="triples"), "grouping must be one of"),
-    (dict(test_size=1.0), r"test_size must be a fraction in \(0, 1\), got 1.0"),
-    (dict(n_domains=0), "n_domains must be >= 1"),
+    (dict(test_size=1.0), r"test_size must be a number in \(0, 1\), got 1.0"),
+    (dict(n_domains=0), "n_domains must be an integer >= 1"),
     (dict(n_domains=3), "n_domains = 3 < n_topics = 5"),
     (dict(alpha=-1), "alpha must be a finite number > 0"),
 ])

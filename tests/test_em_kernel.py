@@ -320,20 +320,20 @@ def _args():
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
-    (dict(max_iter=-1), ValueError, "max_iter must be >= 0, got -1"),
-    (dict(max_iter=2.5), TypeError, "max_iter must be an integer, got float: 2.5"),
+    (dict(max_iter=-1), ValueError, "max_iter must be an integer >= 0, got -1"),
+    (dict(max_iter=2.5), TypeError, "max_iter must be an integer >= 0, got float: 2.5"),
     (dict(max_iter="10"), TypeError, "max_iter must be an integer"),
-    (dict(tol=0.0), ValueError, "tol must be finite and > 0.0, got 0.0"),
-    (dict(tol=-1e-3), ValueError, "tol must be finite and > 0.0, got -0.001"),
-    (dict(tol=float("nan")), ValueError, "tol must be finite"),
-    (dict(tol=None), TypeError, "tol must be a real number, got NoneType"),
-    (dict(prior=-0.1), ValueError, "prior must be finite and >= 0.0, got -0.1"),
-    (dict(prior=float("inf")), ValueError, "prior must be finite"),
-    (dict(smoothing=1.0), ValueError, r"smoothing must be finite and >= 0.0 and < 1.0, got 1.0"),
-    (dict(smoothing=-0.5), ValueError, "smoothing must be finite"),
-    (dict(fixed_topics="yes"), TypeError, "fixed_topics must be True or False, got str: 'yes'"),
-    (dict(accelerate=1), TypeError, "accelerate must be True or False, got int: 1"),
-    (dict(n_threads=0), ValueError, "n_threads must be >= 1, got 0"),
+    (dict(tol=0.0), ValueError, "tol must be a finite number > 0.0, got 0.0"),
+    (dict(tol=-1e-3), ValueError, "tol must be a finite number > 0.0, got -0.001"),
+    (dict(tol=float("nan")), ValueError, "tol must be a finite number"),
+    (dict(tol=None), TypeError, "tol must be a finite number > 0.0, got NoneType"),
+    (dict(prior=-0.1), ValueError, "prior must be a finite number >= 0.0, got -0.1"),
+    (dict(prior=float("inf")), ValueError, "prior must be a finite number"),
+    (dict(smoothing=1.0), ValueError, r"smoothing must be a number in \[0.0, 1.0\), got 1.0"),
+    (dict(smoothing=-0.5), ValueError, r"smoothing must be a number in \[0.0, 1.0\)"),
+    (dict(fixed_topics="yes"), TypeError, "fixed_topics must be a bool, got str: 'yes'"),
+    (dict(accelerate=1), TypeError, "accelerate must be a bool, got int: 1"),
+    (dict(n_threads=0), ValueError, "n_threads must be None or an integer >= 1, got 0"),
 ])
 def test_bad_settings(monkeypatch, kwargs, error, match):
     monkeypatch.setattr(_polish, "_Passes", None)  # any pass would fail: checks come first
@@ -355,7 +355,7 @@ def test_bad_factors(monkeypatch):
         ((counts, bad, domain_topic), ValueError, r"topic_word contains a non-finite value nan at position \(1, 3\)"),
         ((counts, topic_word * 1.1, domain_topic), ValueError, "topic_word rows must lie on the simplex"),
         ((counts, topic_word, -domain_topic), ValueError, "domain_topic has a negative entry"),
-        ((counts, topic_word, np.full(domain_topic.shape, "x")), TypeError, "domain_topic must be numeric"),
+        ((counts, topic_word, np.full(domain_topic.shape, "x")), TypeError, "domain_topic must hold real numbers"),
         ((-counts.toarray(), topic_word, domain_topic), ValueError, "counts must hold non-negative counts"),
         ((counts.toarray() + 0.5, topic_word, domain_topic), ValueError, "counts must hold integer counts"),
     ]
@@ -366,9 +366,9 @@ def test_bad_factors(monkeypatch):
 
 def test_log_likelihood_bad_input():
     counts, topic_word, domain_topic = _args()
-    with pytest.raises(ValueError, match="smoothing must be finite and >= 0.0 and < 1.0, got 1.5"):
+    with pytest.raises(ValueError, match=r"smoothing must be a number in \[0.0, 1.0\), got 1.5"):
         log_likelihood(counts, topic_word, domain_topic, smoothing=1.5)
     with pytest.raises(ValueError, match=r"domain_topic has shape \(9, 2\), expected \(9, 3\)"):
         log_likelihood(counts, topic_word, domain_topic[:, :2])
-    with pytest.raises(TypeError, match="per_token must be True or False"):
+    with pytest.raises(TypeError, match="per_token must be a bool"):
         log_likelihood(counts, topic_word, domain_topic, per_token=None)

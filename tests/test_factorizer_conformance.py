@@ -164,12 +164,13 @@ BAD_FITS = {
     "1-d counts": (dict(X=np.ones(4)), ValueError,
                    "X must be 2-dimensional (n_domains, n_words), got shape (4,)"),
     "string": (dict(X="counts"), TypeError, "X must be an array-like or scipy sparse matrix, got str"),
-    "zero topics": (dict(n_topics=0), ValueError, "n_topics must be >= 1, got 0"),
-    "fractional topics": (dict(n_topics=2.5), TypeError, "n_topics must be an integer, got float: 2.5"),
+    "zero topics": (dict(n_topics=0), ValueError, "n_topics must be an integer >= 1, got 0"),
+    "fractional topics": (dict(n_topics=2.5), TypeError, "n_topics must be an integer >= 1, got float: 2.5"),
     "too many topics": (dict(n_topics=5), ValueError,
                         "n_topics = 5 is larger than the number of words n_words = 4"),
     "bad random_state": (dict(random_state="seed"), TypeError,
-                         "random_state must be None, an int, a numpy Generator or RandomState, got str: 'seed'"),
+                         "random_state must be None, an integer >= 0, a numpy Generator or a RandomState, "
+                         "got str: 'seed'"),
 }
 
 
@@ -196,7 +197,7 @@ def test_bad_new_data_fails_identically_everywhere(fitted):
          "X must hold non-negative counts, found -2 at position (0, 1)"),
         (lambda m: m.log_likelihood(np.ones((2, 61), dtype=int)), ValueError,
          "X has 61 words (columns) but the factorizer was fitted with n_words = 60"),
-        (lambda m: m.top_words(0), ValueError, "n must be >= 1, got 0"),
+        (lambda m: m.top_words(0), ValueError, "n must be an integer >= 1, got 0"),
     ]
     for call, exc, message in cases:
         seen = {}

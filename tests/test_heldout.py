@@ -266,7 +266,7 @@ def test_topic_diversity_and_duplicates_by_hand():
 def test_diversity_rejects_bad_input():
     with pytest.raises(ValueError, match="shared = 4 is larger than top_n = 3"):
         duplicate_topics(np.eye(5), top_n=3, shared=4)
-    with pytest.raises(ValueError, match="top_n must be >= 1"):
+    with pytest.raises(ValueError, match="top_n must be an integer >= 1"):
         topic_diversity(np.eye(5), top_n=0)
     with pytest.raises(ValueError, match="topic_word has a negative entry"):
         topic_diversity(np.array([[1.5, -0.5]]), top_n=1)

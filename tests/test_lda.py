@@ -106,20 +106,22 @@ def test_gensim_is_imported_lazily():
 
 
 @pytest.mark.parametrize("params, exc, message", [
-    (dict(passes=0), ValueError, "passes must be >= 1, got 0"),
-    (dict(iterations=0), ValueError, "iterations must be >= 1, got 0"),
-    (dict(n_init=0), ValueError, "n_init must be >= 1, got 0"),
-    (dict(chunksize=0), ValueError, "chunksize must be >= 1, got 0"),
-    (dict(workers=0), ValueError, "workers must be >= 1, got 0"),
+    (dict(passes=0), ValueError, "passes must be None or an integer >= 1, got 0"),
+    (dict(iterations=0), ValueError, "iterations must be None or an integer >= 1, got 0"),
+    (dict(n_init=0), ValueError, "n_init must be None or an integer >= 1, got 0"),
+    (dict(chunksize=0), ValueError, "chunksize must be None or an integer >= 1, got 0"),
+    (dict(workers=0), ValueError, "workers must be an integer >= 1, got 0"),
     (dict(alpha="uniform"), ValueError,
-     "alpha must be one of 'symmetric', 'asymmetric', 'auto', a positive number or a list of positive "
-     "numbers, got 'uniform'"),
-    (dict(alpha=-0.5), ValueError, "alpha must be a finite positive number, got -0.5"),
+     "alpha must be one of 'symmetric', 'asymmetric', 'auto', a finite number > 0 or a list or array, "
+     "got 'uniform'"),
+    (dict(alpha=-0.5), ValueError, "alpha must be one of 'symmetric', 'asymmetric', 'auto', a finite "
+     "number > 0 or a list or array, got -0.5"),
     (dict(alpha=[0.1, 0.2, 0.3]), ValueError, "alpha has shape (3,), expected (2,)"),
     (dict(alpha={"a": 1}), TypeError,
-     "alpha must be a string, a positive number or a list of positive numbers, got dict: {'a': 1}"),
+     "alpha must be one of 'symmetric', 'asymmetric', 'auto', a finite number > 0 or a list or array, "
+     "got dict: {'a': 1}"),
     (dict(eta="asymmetric"), ValueError,
-     "eta must be one of 'symmetric', 'auto', a positive number or a list of positive numbers, "
+     "eta must be None, one of 'symmetric', 'auto', a finite number > 0 or a list or array, "
      "got 'asymmetric'"),
     (dict(eta=[0.1, 0.1]), ValueError, "eta has shape (2,), expected (4,) or (2, 4)"),
     (dict(workers=2), ValueError,
@@ -140,11 +142,11 @@ def test_gensim_is_imported_lazily():
      "batch applies to gensim's LdaMulticore (workers > 1); with workers=1 use update_every (0 = batch)"),
     (dict(workers=2, alpha="symmetric", update_every=1), ValueError,
      "update_every applies to gensim's LdaModel (workers=1); with workers > 1 use batch=True or batch=False"),
-    (dict(update_every=-1), ValueError, "update_every must be >= 0, got -1"),
-    (dict(decay=1.5), ValueError, "decay must be in [0.0, 1.0], got 1.5"),
-    (dict(offset=0.0), ValueError, "offset must be > 0, got 0.0"),
-    (dict(eval_every=-1), ValueError, "eval_every must be >= 0, got -1"),
-    (dict(gamma_threshold=-1e-3), ValueError, "gamma_threshold must be >= 0.0, got -0.001"),
+    (dict(update_every=-1), ValueError, "update_every must be an integer >= 0, got -1"),
+    (dict(decay=1.5), ValueError, "decay must be a number in [0.0, 1.0], got 1.5"),
+    (dict(offset=0.0), ValueError, "offset must be a finite number > 0, got 0.0"),
+    (dict(eval_every=-1), ValueError, "eval_every must be None or an integer >= 0, got -1"),
+    (dict(gamma_threshold=-1e-3), ValueError, "gamma_threshold must be a finite number >= 0.0, got -0.001"),
 ])
 def test_bad_parameters_get_our_message_before_any_work(params, exc, message, monkeypatch):
     def never(self, corpus, rng):

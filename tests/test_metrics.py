@@ -203,7 +203,7 @@ def test_matched_accuracy_bad_input(y_true, y_pred, message):
     (([0, 1], [0, 2], 3, 2), r"labels\[1\] = 2 is out of range: it must be < n_topics = 2"),
     (([0, 1], [0], 3, 2), "same length, got 2 and 1"),
     (([], [], 3, 2), "words is empty"),
-    (([0], [0], 0, 2), "n_words must be >= 1"),
+    (([0], [0], 0, 2), "n_words must be an integer >= 1"),
 ])
 def test_oracle_bad_input(args, message):
     with pytest.raises(ValueError, match=message):
@@ -231,7 +231,7 @@ def test_match_labels_inverts_a_relabelling_and_agrees_with_matched_accuracy():
     (([0, 1], [0], 2), "same length"),
     (([0, 3], [0, 1], 3), "y_true\\[1\\] = 3 is out of range: it must be < n_labels = 3"),
     (([0, 1], [0, -1], 2), "y_pred must be non-negative"),
-    (([0], [0], 0), "n_labels must be >= 1"),
+    (([0], [0], 0), "n_labels must be an integer >= 1"),
 ])
 def test_match_labels_bad_input(args, match):
     from llstopic import match_labels

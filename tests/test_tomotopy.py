@@ -114,12 +114,12 @@ def test_several_workers_still_give_a_valid_model(problem):
 
 @pytest.mark.parametrize("params, exc, part", [
     (dict(burn_in=300), ValueError, "burn_in = 300 must be smaller than iterations = 300"),
-    (dict(iterations=0), ValueError, "iterations must be >= 1"),
+    (dict(iterations=0), ValueError, "iterations must be an integer >= 1"),
     (dict(alpha=[0.1, 0.1]), ValueError, "alpha has 2 entries but n_topics = 3"),
     (dict(alpha="auto"), TypeError, "alpha must be a positive number"),
     (dict(eta=0.0), ValueError, "eta must be a finite positive number"),
-    (dict(workers=0), ValueError, "workers must be >= 1"),
-    (dict(sample_interval=0), ValueError, "sample_interval must be >= 1"),
+    (dict(workers=0), ValueError, "workers must be an integer >= 1"),
+    (dict(sample_interval=0), ValueError, "sample_interval must be an integer >= 1"),
 ])
 def test_bad_parameters(params, exc, part):
     pytest.importorskip("tomotopy")

@@ -37,10 +37,20 @@ ROW_OUT_OF_RANGE = 7
 COLUMN_OUT_OF_RANGE = 8
 TOO_MANY_ENTRIES = 9
 
-_MAX_DIGITS = 18  # 10**18 - 1 fits in int64
+_INT64_MAX = 9223372036854775807
+_MAX_EXPONENT = 1000000  # larger exponents are clamped: the value is 0, too large or fractional
 
 _SPACE, _TAB, _CR, _LF = 32, 9, 13, 10
 _ZERO, _NINE, _DOT, _PLUS, _MINUS = 48, 57, 46, 43, 45
+_LOWER_E, _UPPER_E = 101, 69
+
+
+@nb.njit(**_NJIT)
+def _times_ten(value, digit):
+    """``value * 10 + digit``, or -1 when that exceeds int64 (value >= 0, 0 <= digit <= 9)."""
+    if value > (_INT64_MAX - digit) // 10:
+        return -1
+    return value * 10 + digit
 
 
 @nb.njit(**_NJIT)
@@ -55,9 +65,11 @@ def parse_triplets(buf, n_fields, comment, n_rows, n_cols, rows, cols, values, s
         ``1 <= col <= n_cols``
     rows, cols : OUT int (capacity,), 0-based ids written at
         ``status[N_ENTRIES]`` onwards
-    values : OUT int64 (capacity,), the values; a value may have a fractional
-        part made of zeros only ("3.0"); signs, exponents and other fractions
-        are errors
+    values : OUT int64 (capacity,), the values.  Every number is decimal digits
+        (leading zeros allowed) with an optional ``+``, at most 2**63 - 1; a
+        value may also be written as a real number with an integral value
+        ("3.0", "3.", "1e2", "1.5E1"); other fractions are NOT_INTEGRAL, a
+        minus sign is NEGATIVE
     status : IN/OUT int64 (STATUS_SIZE,), ``status[N_ENTRIES]`` is the number
         of entries already written on entry and on exit; the other slots are
         written (see the module constants)
@@ -104,11 +116,12 @@ def parse_triplets(buf, n_fields, comment, n_rows, n_cols, rows, cols, values, s
                 c = buf[pos]
             value = 0
             digits = 0
+            shift = 0  # the number is value * 10**shift
             while _ZERO <= c <= _NINE:
-                if digits == _MAX_DIGITS:
+                value = _times_ten(value, c - _ZERO)
+                if value < 0:
                     error = TOO_LARGE
                     break
-                value = value * 10 + (c - _ZERO)
                 digits += 1
                 pos += 1
                 if pos >= n:
@@ -117,23 +130,77 @@ def parse_triplets(buf, n_fields, comment, n_rows, n_cols, rows, cols, values, s
             if error != OK:
                 break
             at_end = pos >= n
-            if not at_end and c == _DOT and field == 2:
-                # "3." or "3.000" is an integer written as a real number
+            if field == 2 and not at_end and c == _DOT:
+                # a real number: fraction digits join the mantissa; zeros wait until a
+                # non-zero digit follows, so "3.000" stays 3 without any multiplication
                 pos += 1
-                while pos < n and buf[pos] == _ZERO:
+                zeros = 0
+                while pos < n and _ZERO <= buf[pos] <= _NINE:
+                    d = buf[pos] - _ZERO
+                    digits += 1
+                    if d == 0:
+                        zeros += 1
+                    else:
+                        for _ in range(zeros):
+                            value = _times_ten(value, 0)
+                            if value < 0:
+                                break
+                        if value >= 0:
+                            value = _times_ten(value, d)
+                        if value < 0:
+                            error = TOO_LARGE
+                            break
+                        shift -= zeros + 1
+                        zeros = 0
                     pos += 1
+                if error != OK:
+                    break
                 at_end = pos >= n
                 if not at_end:
                     c = buf[pos]
-                    if _ZERO <= c <= _NINE:
-                        error = NOT_INTEGRAL
-                        break
             if digits == 0:
                 error = BAD_CHARACTER
                 break
+            if field == 2 and not at_end and (c == _LOWER_E or c == _UPPER_E):
+                pos += 1
+                negative = False
+                if pos < n and (buf[pos] == _PLUS or buf[pos] == _MINUS):
+                    negative = buf[pos] == _MINUS
+                    pos += 1
+                exponent = 0
+                exponent_digits = 0
+                while pos < n and _ZERO <= buf[pos] <= _NINE:
+                    if exponent < _MAX_EXPONENT:
+                        exponent = exponent * 10 + (buf[pos] - _ZERO)
+                    exponent_digits += 1
+                    pos += 1
+                if exponent_digits == 0:
+                    error = BAD_CHARACTER
+                    break
+                shift += -exponent if negative else exponent
+                at_end = pos >= n
+                if not at_end:
+                    c = buf[pos]
             if not at_end and not (c == _SPACE or c == _TAB or c == _CR or c == _LF):
                 error = BAD_CHARACTER
                 break
+            if value != 0:
+                while shift > 0:
+                    value = _times_ten(value, 0)
+                    if value < 0:
+                        break
+                    shift -= 1
+                if value < 0:
+                    error = TOO_LARGE
+                    break
+                while shift < 0:
+                    if value % 10 != 0:
+                        break
+                    value //= 10
+                    shift += 1
+                if shift < 0:
+                    error = NOT_INTEGRAL
+                    break
             fields[field] = value
             field += 1
             while pos < n and (buf[pos] == _SPACE or buf[pos] == _TAB or buf[pos] == _CR):

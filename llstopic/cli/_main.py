@@ -163,8 +163,10 @@ def _add_fit(sub):
 
 # ------------------------------------------------------------------ commands
 def _check_file(path, option):
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise UsageError(f"{option} {path}: no such file")
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path}: is a folder, not a file")
 
 
 def _read_corpus(docword, vocab):
@@ -174,9 +176,14 @@ def _read_corpus(docword, vocab):
     if vocab is not None:
         _check_file(vocab, "--vocab")
     try:
-        return Corpus.read_uci(docword, vocab)
-    except (ValueError, TypeError, OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read corpus {docword}: {exc}") from None
+        corpus = Corpus.read_uci(docword, vocab)
+    except OSError as exc:  # the readers' own errors name the file and the line
+        raise UsageError(f"cannot read {exc.filename or docword}: {exc.strerror or exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc)) from None
+    if corpus.n_tokens == 0:
+        raise UsageError(f"--corpus {docword} holds no tokens; a fit needs at least one")
+    return corpus
 
 
 def _method_params(pairs, methods):
@@ -187,8 +194,14 @@ def _method_params(pairs, methods):
             raise UsageError(f"--param {key}={value}: expected METHOD.NAME=VALUE, e.g. lda.passes=20")
         if method not in methods:
             raise UsageError(f"--param {key}: method {method!r} is not among --methods {','.join(methods)}")
+        _not_reserved(key, name, {"n_topics": "--n-topics", "random_state": "--seeds"})
         params.setdefault(method, {})[name] = value
     return params
+
+
+def _not_reserved(key, name, reserved):
+    if name in reserved:
+        raise UsageError(f"--param {key}: {name} is set by {reserved[name]}; use that option")
 
 
 def _cmd_compare(args):
@@ -238,6 +251,8 @@ def _cmd_fit(args):
         if args.n_topics > corpus.n_words:
             raise UsageError(f"--n-topics {args.n_topics} is larger than the vocabulary of "
                              f"{args.corpus} ({corpus.n_words} words)")
+        for key, _ in args.param:
+            _not_reserved(key, key, {"n_topics": "--n-topics", "random_state": "--seed"})
         model = _cli_compare.fit(corpus, args.method, args.n_topics, dict(args.param), args.seed,
                                  progress=not args.quiet)
     print(f"{args.method} with {args.n_topics} topics on {corpus.n_domains:,} documents, "
@@ -269,6 +284,8 @@ def _write(action, path):
         action()
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"cannot write {path}: {exc}") from None
 
 
 class _user_errors:
@@ -299,3 +316,16 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("llstopic: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        if os.environ.get(_DEBUG_ENV):
+            raise
+        print("llstopic: error: out of memory; use smaller sizes (every size option accepts "
+              "smaller values)", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug: still one line, with the way to see the traceback
+        if os.environ.get(_DEBUG_ENV):
+            raise
+        text = " ".join(str(exc).split())[:200]
+        print(f"llstopic: error: unexpected {type(exc).__name__}: {text} (this is a bug; set "
+              f"{_DEBUG_ENV}=1 to see the traceback)", file=sys.stderr)
+        return 2

@@ -22,14 +22,15 @@ and examples of one label share one point p(d|y) of the domain simplex.
 from __future__ import annotations
 
 import warnings
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 
 from . import _discriminator as _disc
 from ._discretizer import DomainDiscretizer, check_fitted
-from .._validation import (check_id_array, check_positive_int,
-                          check_random_state, seed_from)
+from .._validation import (Interval, check_id_array, check_random_state, seed_from,
+                          validate_params)
 from ..corpus import Corpus
 
 __all__ = ["DDFA"]
@@ -122,6 +123,13 @@ class DDFA(BaseEstimator):
     (600, 2)
     """
 
+    #: checked by ``fit`` before any work (``factorizer`` and ``discretizer`` there too)
+    _parameter_constraints = {
+        "n_topics": [Interval(Integral, 1, None)],
+        "n_words": [None, Interval(Integral, 1, None)],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, n_topics, *, n_words=None, factorizer="nmf", discretizer=None,
                  random_state=None):
         self.n_topics = n_topics
@@ -172,8 +180,8 @@ class DDFA(BaseEstimator):
         -------
         self
         """
-        n_topics = check_positive_int(self.n_topics, "n_topics")
-        n_words = check_positive_int(self.n_words, "n_words", allow_none=True)
+        validate_params(self.get_params(deep=False), self._parameter_constraints)
+        n_topics, n_words = self.n_topics, self.n_words
         if n_words is None:
             n_words = n_topics
         if n_words < n_topics:

@@ -8,14 +8,16 @@ the held-out p(d|x) whose clusters are the words of a
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.cluster import KMeans
 from sklearn.exceptions import NotFittedError
 
 from . import _discriminator as _disc
-from .._validation import (check_finite_array, check_id_array, check_positive_int,
-                          check_random_state, seed_from)
+from .._validation import (Interval, check_finite_array, check_id_array, check_random_state,
+                          seed_from, validate_params)
 from ..corpus import Corpus
 
 __all__ = ["DomainDiscretizer", "check_fitted"]
@@ -100,6 +102,14 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
     (2, 2)
     """
 
+    #: checked by ``fit`` before any work; ``discriminator`` and ``clusterer`` are
+    #: checked there too, with a hint for the usual mistakes
+    _parameter_constraints = {
+        "n_words": [None, Interval(Integral, 1, None)],
+        "held_out": [Interval(Real, 0, 0.5, closed="right")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, n_words=None, *, discriminator=None, clusterer=None, held_out=0.2,
                  random_state=None):
         self.n_words = n_words
@@ -155,8 +165,9 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is "
                              "None: y holds the domain id of each example")
         domains = y
+        validate_params(self.get_params(deep=False), self._parameter_constraints)
         n_folds = _disc.n_folds_from_held_out(self.held_out)
-        n_words = check_positive_int(self.n_words, "n_words", allow_none=True)
+        n_words = self.n_words
         if self.discriminator is not None:
             for method in ("fit", "predict_proba"):
                 if not callable(getattr(self.discriminator, method, None)):

@@ -9,7 +9,7 @@ these, because a discriminator's in-sample probabilities are over-confident.
 
 from __future__ import annotations
 
-import numbers
+from numbers import Real
 from contextlib import nullcontext
 
 import numpy as np
@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from .._validation import check_finite_array, check_id_array
+from .._validation import Interval, check_finite_array, check_id_array, check_param
 
 __all__ = []
 
@@ -64,9 +64,7 @@ def check_training_data(X, domains):
 
 def n_folds_from_held_out(held_out):
     """Number of cross-fitting folds for a held-out share in (0, 0.5]."""
-    if isinstance(held_out, bool) or not isinstance(held_out, numbers.Real) \
-            or not (0.0 < float(held_out) <= 0.5):
-        raise ValueError(f"held_out must be a fraction in (0, 0.5], got {held_out!r}")
+    held_out = check_param(held_out, "held_out", [Interval(Real, 0, 0.5, closed="right")])
     return max(2, int(round(1.0 / float(held_out))))
 
 

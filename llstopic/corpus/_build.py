@@ -8,12 +8,15 @@ after validation.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Set
+from numbers import Real
+
 import numba
 import numpy as np
 import scipy.sparse as sp
 
 from .._kernels import counts as _ck
-from .._validation import check_positive_int
+from .._validation import Interval, check_param, check_positive_int
 
 # ``count_tokens`` counts into a dense (n_words, n_domains) scratch array when
 # it has at most _DENSE_CELLS_MAX cells (64 MiB of int32) and not many more
@@ -121,36 +124,55 @@ def _cumulate(row_nnz, indptr):
 
 
 # -------------------------------------------------------------- vocabulary
-def vocabulary_list(vocabulary, name="vocabulary"):
-    """A list of words from a sequence or from a gensim ``Dictionary`` (by id)."""
-    if vocabulary is None:
+def names_list(names, name="vocabulary"):
+    """A list of str from an ordered iterable of strings or a gensim ``Dictionary`` (by id).
+
+    ``None`` stays ``None``.  Unordered containers (a set: its order would
+    depend on the hash seed), mappings, single strings and entries that are
+    not strings are refused, as is an empty list.
+    """
+    if names is None:
         return None
-    token2id = getattr(vocabulary, "token2id", None)
+    token2id = getattr(names, "token2id", None)
     if isinstance(token2id, dict):
         words = [None] * len(token2id)
         for token, i in token2id.items():
-            if not (0 <= i < len(words)) or words[i] is not None:
+            if not (isinstance(i, int) and 0 <= i < len(words)) or words[i] is not None:
                 raise ValueError(f"{name}: the gensim Dictionary ids are not 0..{len(words) - 1}; "
                                  f"call compactify() on it first")
             words[i] = token
-        return words
-    return vocabulary
+        names = words
+    elif isinstance(names, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence of strings, not a single string")
+    elif isinstance(names, (Set, Mapping)):
+        raise TypeError(f"{name} must be an ordered sequence of strings (a list), got a "
+                        f"{type(names).__name__}, whose order is arbitrary")
+    elif not hasattr(names, "__iter__"):
+        raise TypeError(f"{name} must be a sequence of strings, got {type(names).__name__}")
+    names = list(names)
+    for i, n in enumerate(names):
+        if not isinstance(n, str):
+            raise TypeError(f"{name}[{i}] is {type(n).__name__} {n!r:.40}; names must be strings")
+    if not names:
+        raise ValueError(f"{name} is empty; it must name at least one "
+                         f"{'word' if name == 'vocabulary' else 'entry'}")
+    return names
 
 
 def check_names(names, length, name, length_name):
-    """Validate an optional list of unique strings of a given length."""
+    """Validate optional unique names (see :func:`names_list`) of a given length."""
+    names = names_list(names, name)
     if names is None:
         return None
-    if isinstance(names, (str, bytes)):
-        raise TypeError(f"{name} must be a sequence of strings, not a single string")
-    names = [str(n) if not isinstance(n, str) else n for n in names]
     if len(names) != length:
         raise ValueError(f"{name} has {len(names)} entries but {length_name} = {length}")
-    seen = {}
-    for i, n in enumerate(names):
-        if n in seen:
-            raise ValueError(f"{name} has a duplicate entry {n!r} at positions {seen[n]} and {i}")
-        seen[n] = i
+    if len(set(names)) != len(names):
+        seen = {}
+        for i, n in enumerate(names):
+            if n in seen:
+                raise ValueError(f"{name} has a duplicate entry {n!r} at positions {seen[n]} "
+                                 f"and {i}")
+            seen[n] = i
     return names
 
 
@@ -161,15 +183,9 @@ def filter_counts(counts, min_count, min_domains, max_domain_fraction, keep_n):
     min_count = check_positive_int(min_count, "min_count", minimum=0)
     min_domains = check_positive_int(min_domains, "min_domains", minimum=0)
     keep_n = check_positive_int(keep_n, "keep_n", allow_none=True)
-    fraction = max_domain_fraction
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.integer,
-                                                                np.floating)):
-        raise TypeError(f"max_domain_fraction must be a number, "
-                        f"got {type(fraction).__name__}: {fraction!r}")
-    if not 0.0 < float(fraction) <= 1.0:
-        raise ValueError(f"max_domain_fraction must be in (0, 1], got {fraction!r}")
-    word_counts = np.bincount(counts.indices, weights=counts.data,
-                              minlength=n_words).astype(np.int64)
+    fraction = check_param(max_domain_fraction, "max_domain_fraction",
+                           [Interval(Real, 0, 1, closed="right")])
+    word_counts = np.asarray(counts.sum(axis=0, dtype=np.int64)).ravel()   # exact, not float64
     domain_freq = np.bincount(counts.indices, minlength=n_words)
     keep = ((word_counts >= min_count) & (domain_freq >= min_domains)
             & (domain_freq <= float(fraction) * n_domains))

@@ -8,11 +8,9 @@ llstopic consumes this one orientation.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
-from . import _build, _gensim, _text
-from . import _io
-from .._validation import check_count_matrix, check_id_array, check_positive_int
+from . import _build, _gensim, _io, _text
+from .._validation import check_count_matrix, check_id_array, check_memory, check_positive_int
 
 __all__ = ["Corpus"]
 
@@ -122,8 +120,7 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
 
     def word_counts(self):
         """Tokens per word over all domains, int64 array of shape (n_words,)."""
-        return np.bincount(self._counts.indices, weights=self._counts.data,
-                           minlength=self.n_words).astype(np.int64)
+        return np.asarray(self._counts.sum(axis=0, dtype=np.int64)).ravel()
 
     def toarray(self):
         """Dense int64 copy of the counts, shape (n_domains, n_words)."""
@@ -163,9 +160,11 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
         Corpus
         """
         if isinstance(X, Corpus):
-            return cls._trusted(X.counts.copy(), vocabulary or X._vocabulary,
-                                domain_names or X._domain_names)
-        return cls(check_count_matrix(X, "X", require_tokens=False), vocabulary, domain_names)
+            return cls._checked(X.counts.copy(),
+                                X._vocabulary if vocabulary is None else vocabulary,
+                                X._domain_names if domain_names is None else domain_names)
+        return cls._checked(check_count_matrix(X, "X", require_tokens=False), vocabulary,
+                            domain_names)
 
     @classmethod
     def from_tokens(cls, words, domains, *, n_words=None, n_domains=None, vocabulary=None,
@@ -202,8 +201,8 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
         -------
         Corpus
         """
-        vocabulary = _build.vocabulary_list(vocabulary)
-        if vocabulary is not None and n_words is None and not isinstance(vocabulary, (str, bytes)):
+        vocabulary = _build.names_list(vocabulary)
+        if vocabulary is not None and n_words is None:
             n_words = len(vocabulary)
         n_words = check_positive_int(n_words, "n_words", allow_none=True)
         n_domains = check_positive_int(n_domains, "n_domains", allow_none=True)
@@ -220,6 +219,8 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
             n_words = int(words.max()) + 1
         if n_domains is None:
             n_domains = int(domains.max()) + 1
+        check_memory(8 * (n_domains + 1) + 24 * n_words,
+                     f"a corpus of n_domains = {n_domains} and n_words = {n_words}")
         vocabulary = _build.check_names(vocabulary, n_words, "vocabulary", "n_words")
         domain_names = _build.check_names(domain_names, n_domains, "domain_names", "n_domains")
         counts = _build.count_tokens(words, domains, n_words, n_domains, parallel=bool(parallel))
@@ -235,8 +236,11 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
         docword : path or binary file
             ``docword.*.txt`` (optionally gzipped): lines ``D``, ``W``,
             ``NNZ``, then ``NNZ`` lines ``docID wordID count`` with 1-based
-            ids.  Read in blocks: memory follows NNZ, not the file size.
-            Repeated (docID, wordID) lines are summed.
+            ids.  Read in blocks: memory follows the lines read, not the
+            file size nor what the header claims; the header is range-checked
+            first.  Repeated (docID, wordID) lines are summed; counts may
+            have leading zeros; a file without tokens gives a Corpus
+            without tokens (as :meth:`write_uci` writes it).
         vocab : path or binary file, optional
             ``vocab.*.txt``: ``W`` words, one per line (UTF-8).
 
@@ -251,7 +255,10 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
     def write_uci(self, docword, vocab=None):
         """Write the UCI bag-of-words format (``.gz`` paths are gzipped).
 
-        Domain names are not part of the format and are not written.
+        Domain names are not part of the format and are not written.  Every
+        word is checked (no line breaks, encodable as UTF-8) before anything
+        is written; paths are written to temporary files in their folder and
+        replaced together at the end, so a failure leaves the old files.
 
         Parameters
         ----------
@@ -259,11 +266,7 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
         vocab : path or binary file, optional
             Where to write the vocabulary, one word per line.
         """
-        if vocab is not None and self._vocabulary is None:
-            raise ValueError("vocab was given but this Corpus has no vocabulary")
-        _io.write_uci(self._counts, docword)
-        if vocab is not None:
-            _io.write_vocab(self._vocabulary, vocab)
+        _io.write_corpus(self._counts, self._vocabulary, docword, vocab, "uci")
 
     @classmethod
     def read_mm(cls, path, vocab=None):
@@ -287,12 +290,11 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
         return cls._checked(counts, vocabulary, None)
 
     def write_mm(self, path, vocab=None):
-        """Write a Matrix Market coordinate integer file (``.gz`` paths are gzipped)."""
-        if vocab is not None and self._vocabulary is None:
-            raise ValueError("vocab was given but this Corpus has no vocabulary")
-        _io.write_mm(self._counts, path)
-        if vocab is not None:
-            _io.write_vocab(self._vocabulary, vocab)
+        """Write a Matrix Market coordinate integer file (``.gz`` paths are gzipped).
+
+        Checked first and written atomically, like :meth:`write_uci`.
+        """
+        _io.write_corpus(self._counts, self._vocabulary, path, vocab, "mm")
 
     # ------------------------------------------------------------ filtering
     def filter_words(self, *, min_count=1, min_domains=1, max_domain_fraction=1.0, keep_n=None):

@@ -8,13 +8,15 @@ gensim corpus into CSR; :func:`to_gensim_dictionary` builds a gensim
 
 from __future__ import annotations
 
+import math
+import numbers
 from array import array
 
 import numpy as np
 import scipy.sparse as sp
 
 from . import _build
-from .._validation import check_positive_int
+from .._validation import INT64_MAX, check_memory, check_positive_int, check_total
 
 __all__ = ["GensimBow", "GensimMixin", "bow_to_csr", "to_gensim_dictionary"]
 
@@ -67,89 +69,93 @@ class GensimBow:
                 f"num_nnz={self.num_nnz})")
 
 
-def _bad_pair(doc, i, exc):
-    for j, entry in enumerate(doc):
-        try:
-            ok = len(entry) == 2
-            if ok:
-                float(entry[0]), float(entry[1])
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            return TypeError(f"bow_iterable: document {i}, entry {j} is {entry!r}, "
-                             f"not a (word_id, count) pair of numbers")
-    return TypeError(f"bow_iterable: document {i} could not be read as (word_id, count) pairs: "
-                     f"{exc}")
+def _as_int(value, k_doc, k_entry, what):
+    """An exact non-negative Python int from a word id or count (slow path of ``bow_to_csr``)."""
+    where = f"bow_iterable: document {k_doc}, entry {k_entry}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{where} has {what} {value!r:.40} of type {type(value).__name__}; "
+                        f"it must be a non-negative integer")
+    if isinstance(value, numbers.Integral):
+        value = int(value)
+    else:
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"{where} has a non-finite {what} {value!r}")
+        if value != math.floor(value):
+            raise ValueError(f"{where} has {what} {value!r}; it must be a non-negative integer")
+        if abs(value) >= 2**53:
+            raise ValueError(f"{where} has the float {what} {value!r}, too large to be an exact "
+                             f"integer; pass it as an int")
+        value = int(value)
+    if value < 0:
+        raise ValueError(f"{where} has {what} {value!r}; it must be a non-negative integer")
+    if value > INT64_MAX:
+        raise ValueError(f"{where} has {what} {value}, too large: it must be at most {INT64_MAX}")
+    return value
 
 
 def bow_to_csr(bow_iterable, n_words=None):
     """Canonical CSR from an iterable of ``[(word_id, count), ...]`` lists.
 
-    One streaming pass; memory follows the number of pairs.
+    One streaming pass; memory follows the number of pairs.  Ids and counts
+    must be integers (Python or numpy ints, or floats with an exact integral
+    value); they are never passed through float64, so counts stay exact.
     """
     if isinstance(bow_iterable, (str, bytes)) or not hasattr(bow_iterable, "__iter__"):
         raise TypeError(f"bow_iterable must be an iterable of [(word_id, count), ...] lists, "
                         f"got {type(bow_iterable).__name__}")
-    lengths = array("q")
-    current = [None, -1]
-
-    def pairs():
-        for i, doc in enumerate(bow_iterable):
-            current[0], current[1] = doc, i
-            if isinstance(doc, (str, bytes, dict)) or not hasattr(doc, "__iter__"):
-                raise TypeError(f"bow_iterable: document {i} is a {type(doc).__name__}, "
-                                f"not a list of (word_id, count) pairs")
-            if not hasattr(doc, "__len__"):
-                doc = list(doc)
-                current[0] = doc
-            lengths.append(len(doc))
-            yield from doc
-
-    try:
-        flat = np.fromiter(pairs(), dtype=np.dtype((np.float64, 2)))
-    except (TypeError, ValueError) as exc:
-        if str(exc).startswith("bow_iterable"):
-            raise
-        raise _bad_pair(current[0], current[1], exc) from None
+    ids, counts, lengths = array("q"), array("q"), array("q")
+    for i, doc in enumerate(bow_iterable):
+        if isinstance(doc, (str, bytes, dict)) or not hasattr(doc, "__iter__"):
+            raise TypeError(f"bow_iterable: document {i} is a {type(doc).__name__}, "
+                            f"not a list of (word_id, count) pairs")
+        n = 0
+        for j, pair in enumerate(doc):
+            if type(pair) is tuple and len(pair) == 2:
+                w, c = pair
+            elif isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
+                raise TypeError(f"bow_iterable: document {i}, entry {j} is {pair!r:.60}, "
+                                f"not a (word_id, count) pair of numbers")
+            else:
+                w, c = pair
+            if type(w) is not int or type(c) is not int or w < 0 or c < 0:
+                w, c = _as_int(w, i, j, "word id"), _as_int(c, i, j, "count")
+            try:
+                ids.append(w)
+                counts.append(c)
+            except OverflowError:
+                what, value = ("word id", w) if w > INT64_MAX else ("count", c)
+                raise ValueError(f"bow_iterable: document {i}, entry {j} has {what} {value}, too "
+                                 f"large: it must be at most {INT64_MAX}") from None
+            n += 1
+        lengths.append(n)
     n_docs = len(lengths)
     if n_docs == 0:
-        raise ValueError("bow_iterable holds no documents; a corpus needs at least one token")
+        raise ValueError("bow_iterable holds no documents; a corpus needs at least one")
     indptr = np.zeros(n_docs + 1, dtype=np.int64)
     np.cumsum(np.frombuffer(lengths, dtype=np.int64), out=indptr[1:])
-
-    def where(k):
-        d = int(np.searchsorted(indptr, k, side="right") - 1)
-        return f"document {d}, entry {k - indptr[d]}"
-
-    ids, counts = flat[:, 0], flat[:, 1]
-    for values, what in ((ids, "word id"), (counts, "count")):
-        bad = ~np.isfinite(values)
-        if bad.any():
-            k = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"bow_iterable: {where(k)} has a non-finite {what} {values[k]!r}")
-        bad = (values < 0) | (values != np.floor(values))
-        if bad.any():
-            k = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"bow_iterable: {where(k)} has {what} {values[k]!r}; "
-                             f"it must be a non-negative integer")
-    if ids.size and ids.max() >= 2**53:
-        raise ValueError("bow_iterable: word ids too large")
+    ids = np.frombuffer(ids, dtype=np.int64)
+    counts = np.frombuffer(counts, dtype=np.int64)
     if n_words is None:
         if ids.size == 0:
-            raise ValueError("bow_iterable holds no tokens; a corpus needs at least one")
+            raise ValueError("bow_iterable holds no tokens, so n_words is unknown; pass n_words "
+                             "(a corpus without tokens needs its size)")
         n_words = int(ids.max()) + 1
+        if n_words > INT64_MAX:
+            raise ValueError(f"bow_iterable holds the word id {int(ids.max())}; ids must be below "
+                             f"{INT64_MAX}")
     elif ids.size and ids.max() >= n_words:
         k = int(np.flatnonzero(ids >= n_words)[0])
-        raise ValueError(f"bow_iterable: {where(k)} has word id {int(ids[k])}, out of range: "
-                         f"it must be < n_words = {n_words}")
+        d = int(np.searchsorted(indptr, k, side="right") - 1)
+        raise ValueError(f"bow_iterable: document {d}, entry {k - indptr[d]} has word id "
+                         f"{int(ids[k])}, out of range: it must be < n_words = {n_words}")
+    check_total(counts, "bow_iterable")
+    check_memory(8 * (n_docs + 1 + n_words), f"a corpus of {n_docs} domains and {n_words} words")
     index_dtype = np.int32 if n_words < 2**31 - 1 else np.int64
-    mat = sp.csr_matrix((counts.astype(np.int64), ids.astype(index_dtype), indptr),
-                        shape=(n_docs, n_words))
-    del flat, ids, counts
+    mat = sp.csr_matrix((counts.copy(), ids.astype(index_dtype), indptr), shape=(n_docs, n_words))
+    del ids, counts
     mat.sum_duplicates()
     mat.eliminate_zeros()
-    if mat.nnz == 0:
-        raise ValueError("bow_iterable holds no tokens; a corpus needs at least one")
     return mat
 
 
@@ -159,12 +165,12 @@ def to_gensim_dictionary(vocabulary, counts):
 
     dictionary = Dictionary()
     dictionary.token2id = {w: i for i, w in enumerate(vocabulary)}
-    word_counts = np.bincount(counts.indices, weights=counts.data, minlength=counts.shape[1])
+    word_counts = np.asarray(counts.sum(axis=0, dtype=np.int64)).ravel()
     doc_freq = np.bincount(counts.indices, minlength=counts.shape[1])
     dictionary.cfs = {i: int(c) for i, c in enumerate(word_counts)}
     dictionary.dfs = {i: int(c) for i, c in enumerate(doc_freq)}
     dictionary.num_docs = counts.shape[0]
-    dictionary.num_pos = int(counts.data.sum())
+    dictionary.num_pos = int(counts.data.sum())  # fits: totals are checked on every build
     dictionary.num_nnz = counts.nnz
     return dictionary
 
@@ -195,13 +201,13 @@ class GensimMixin:
         -------
         Corpus
         """
-        vocabulary = _build.vocabulary_list(vocabulary)
-        if n_words is None and vocabulary is not None and not isinstance(vocabulary, (str, bytes)):
+        vocabulary = _build.names_list(vocabulary)
+        if n_words is None and vocabulary is not None:
             n_words = len(vocabulary)
         num_terms = getattr(bow_iterable, "num_terms", None)
-        if n_words is None and isinstance(num_terms, (int, np.integer)):
-            n_words = int(num_terms)
         n_words = check_positive_int(n_words, "n_words", allow_none=True)
+        if n_words is None and isinstance(num_terms, (int, np.integer)) and num_terms > 0:
+            n_words = check_positive_int(num_terms, "bow_iterable.num_terms")
         counts = bow_to_csr(bow_iterable, n_words)
         return cls._checked(counts, vocabulary, domain_names)
 

@@ -81,7 +81,7 @@ class TextMixin:
         ['cat', 'dog', 'sat']
         """
         analyser = Analyser(tokenizer, stop_words)
-        vocabulary = _build.vocabulary_list(vocabulary)
+        vocabulary = _build.names_list(vocabulary)
         if analyser.vectorizer_vocabulary is not None:
             if vocabulary is not None:
                 raise ValueError("give a vocabulary or a fitted CountVectorizer as tokenizer, "

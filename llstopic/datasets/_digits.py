@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Real
 
 import numpy as np
 
-from .._validation import check_positive_int, check_random_state, seed_from
+from .._validation import (Interval, Options, check_param, check_positive_int, check_random_state,
+                           seed_from)
 
 __all__ = ["load_digits_lls"]
 
@@ -82,12 +83,9 @@ def load_digits_lls(*, grouping="pairs", n_domains=10, alpha=0.5, max_condition=
 
     from ..synthetic import assign_domains, make_domain_topic
 
-    if not isinstance(grouping, str) or grouping not in _GROUPINGS:
-        raise ValueError(f"grouping must be one of {sorted(_GROUPINGS)}, got {grouping!r}")
+    grouping = check_param(grouping, "grouping", [Options(sorted(_GROUPINGS))])
     n_domains = check_positive_int(n_domains, "n_domains")
-    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real) \
-            or not 0 < test_size < 1:
-        raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size!r}")
+    test_size = check_param(test_size, "test_size", [Interval(Real, 0, 1, closed="neither")])
     classes = _GROUPINGS[grouping]
     n_classes = int(classes.max()) + 1
     rng = check_random_state(random_state)

@@ -28,12 +28,15 @@ import time
 import tracemalloc
 import warnings
 
+from collections.abc import Mapping
+from numbers import Real
+
 import numpy as np
 
 from . import _report
 from ._memory import PeakMemory
 from ._progress import progress_bar
-from .._validation import check_positive_int, check_random_state
+from .._validation import Interval, Options, check_param, check_positive_int, check_random_state
 
 __all__ = ["compare", "sweep_tokens", "Comparison", "DEFAULT_METHODS", "DEFAULT_PROBLEMS",
            "make_default_problem"]
@@ -74,8 +77,7 @@ def make_default_problem(regime="LLS regime", *, random_state=0, **overrides):
     """
     from ..synthetic import make_finite_lls
 
-    if regime not in DEFAULT_PROBLEMS:
-        raise ValueError(f"regime must be one of {sorted(DEFAULT_PROBLEMS)}, got {regime!r}")
+    regime = check_param(regime, "regime", [Options(tuple(DEFAULT_PROBLEMS))])
     params = {**DEFAULT_PROBLEMS[regime], **overrides}
     return make_finite_lls(random_state=random_state, **params)
 
@@ -245,6 +247,7 @@ def sweep_tokens(tokens_per_domain=DEFAULT_SWEEP, methods=DEFAULT_METHODS, *, pr
         ``tokens_per_domain`` column.
     """
     from ..synthetic import make_finite_lls
+    from ..synthetic._problem import check_problem_size
 
     values = [check_positive_int(v, "tokens_per_domain") for v in np.atleast_1d(tokens_per_domain).tolist()]
     if not values:
@@ -252,6 +255,8 @@ def sweep_tokens(tokens_per_domain=DEFAULT_SWEEP, methods=DEFAULT_METHODS, *, pr
     params = dict(DEFAULT_PROBLEMS["LLS regime"] if problem_params is None else problem_params)
     params.pop("tokens_per_domain", None)
     spec = _check_common(None, methods, seeds, method_params, params.get("n_topics"), 0.0, None, 10)
+    sizes = [check_positive_int(params.get(k), k) for k in ("n_words", "n_topics", "n_domains")]
+    check_problem_size(*sizes, max(values) * sizes[2])  # the largest problem, before the first
     steps = len(values) * len(spec["methods"]) * len(spec["seeds"]) + len(spec["methods"])
     rows, problems = [], []
     with progress_bar(steps, "sweep", enabled=progress) as bar:
@@ -271,11 +276,14 @@ def _check_common(problem, methods, seeds, method_params, n_topics, heldout, mem
 
     if isinstance(methods, str):
         methods = [methods]
+    if not hasattr(methods, "__iter__") or isinstance(methods, (bytes, Mapping)):
+        raise TypeError(f"methods must be a list of names, got {type(methods).__name__}")
     methods = list(methods)
     if not methods:
         raise ValueError("methods is empty: give at least one factorizer name")
     known = available()
-    for m in methods:
+    for i, m in enumerate(methods):
+        check_param(m, f"methods[{i}]", [str])
         if m not in known:
             raise ValueError(f"unknown method {m!r} in methods; available: {', '.join(known)}")
     if len(set(methods)) != len(methods):
@@ -284,6 +292,9 @@ def _check_common(problem, methods, seeds, method_params, n_topics, heldout, mem
     seeds = [check_positive_int(s, "seeds", minimum=0) for s in seeds]
     if not seeds:
         raise ValueError("seeds is empty: give at least one seed")
+    if method_params is not None and not isinstance(method_params, Mapping):
+        raise TypeError(f"method_params must be None or a dict of {{method: {{name: value}}}}, "
+                        f"got {type(method_params).__name__}")
     method_params = {} if method_params is None else dict(method_params)
     for key, value in method_params.items():
         if key not in methods:
@@ -291,12 +302,13 @@ def _check_common(problem, methods, seeds, method_params, n_topics, heldout, mem
         if not isinstance(value, dict):
             raise TypeError(f"method_params[{key!r}] must be a dict of keyword arguments, "
                             f"got {type(value).__name__}")
+        for name in {"n_topics", "random_state"} & set(value):
+            raise ValueError(f"method_params[{key!r}] sets {name}, which compare sets itself "
+                             f"(use the {'seeds' if name == 'random_state' else name} argument)")
     if n_topics is not None:
         n_topics = check_positive_int(n_topics, "n_topics")
-    if not (isinstance(heldout, (int, float)) and 0.0 <= heldout < 1.0):
-        raise ValueError(f"heldout must be a fraction in [0, 1), got {heldout!r}")
-    if memory not in ("auto", "rss", "tracemalloc", None):
-        raise ValueError(f"memory must be 'auto', 'rss', 'tracemalloc' or None, got {memory!r}")
+    heldout = check_param(heldout, "heldout", [Interval(Real, 0, 1, closed="left")])
+    memory = check_param(memory, "memory", [None, Options(("auto", "rss", "tracemalloc"))])
     if memory == "rss" and not PeakMemory.available():
         raise ValueError("memory='rss' needs Linux's /proc/self/clear_refs, which is not available here")
     n_top_words = check_positive_int(n_top_words, "n_top_words")

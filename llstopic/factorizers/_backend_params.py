@@ -5,13 +5,21 @@ extra keyword arguments of the wrapped estimator.  scikit-learn's
 ``BaseEstimator.get_params`` drops ``**kwargs`` from the signature, which
 would silently lose them in ``clone``, ``repr`` and ``save``/``load``.  This
 mixin keeps them in ``self._backend_params`` (set by ``__init__``) and shows
-them as ordinary parameters.  Their *values* are checked at fit time by the
-factorizer's ``_check_params``, against the names the back end accepts.
+them as ordinary parameters.
+
+A class using it declares ``_backend_constraints`` (back-end keyword -> the
+accepted kinds of value, as in ``_parameter_constraints``), ``_backend_reserved``
+(back-end keywords llstopic sets itself -> the advice shown), ``_backend_name``
+and ``_backend_classes()``.  The back end accepts exactly the keywords that
+have a constraint here *and* that its constructor knows, so every value that
+reaches it has been checked by llstopic, in llstopic's words.
 """
 
 from __future__ import annotations
 
 import inspect
+
+from .._validation import validate_params
 
 __all__ = ["BackendParamsMixin", "backend_signature", "check_backend_keys"]
 
@@ -20,6 +28,21 @@ class BackendParamsMixin:
     """``get_params``/``set_params`` that include the back-end keyword arguments."""
 
     _backend_params: dict
+    _backend_constraints: dict = {}
+    _backend_reserved: dict = {}
+    _backend_name: str = "the back end"
+
+    def _backend_classes(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _validate_parameters(self):
+        if self._backend_constraints:  # a class without a table checks its keywords itself
+            extra = getattr(self, "_backend_params", {})
+            accepted = backend_signature(*self._backend_classes()) & set(self._backend_constraints)
+            check_backend_keys(type(self).__name__, extra, accepted, self._backend_reserved,
+                               self._backend_name)
+            validate_params(extra, self._backend_constraints)
+        super()._validate_parameters()
 
     def get_params(self, deep=True):
         params = super().get_params(deep=deep)

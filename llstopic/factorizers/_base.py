@@ -10,11 +10,14 @@ the name table in ``_registry``).
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 
-from .._validation import check_count_matrix, check_positive_int, check_random_state
+from .._validation import (Interval, check_count_matrix, check_positive_int, check_random_state,
+                           validate_params)
 
 __all__ = ["Factorizer"]
 
@@ -39,15 +42,26 @@ class Factorizer(TransformerMixin, BaseEstimator):
     ``_fit(self, corpus, rng)``
         Return ``(topic_word, domain_topic)`` for a validated
         :class:`~llstopic.Corpus` and a :class:`numpy.random.Generator`.
+    ``_parameter_constraints`` (optional, a class attribute)
+        Parameter name -> list of accepted kinds of value (see
+        ``llstopic._validation``), e.g. ``{**Factorizer._parameter_constraints,
+        "loss": [Options(("kl", "l2"))], "tol": [Interval(Real, 0.0, None)]}``.
+        :meth:`fit` checks every listed parameter before any work, and
+        :func:`llstopic.load` checks a saved file's parameters the same way.
+    ``_check_combinations(self)`` (optional)
+        Raise ``ValueError`` for parameters that are valid one by one but not
+        together (no data needed).
     ``_check_params(self, corpus)`` (optional)
-        Raise ``ValueError``/``TypeError`` for bad hyper-parameters before any
-        work.  ``n_topics`` and the counts are already checked.
+        Raise ``ValueError``/``TypeError`` for parameters that do not suit the
+        data (e.g. more topics than domains), before any work.
     ``_infer(self, counts)`` (optional)
         p_d(y) for new domains; the default is maximum likelihood with the
         topics fixed (:meth:`_infer_domain_topic`).
 
     ``_saved_attributes`` names the extra fitted attributes that
-    :meth:`save` keeps (arrays, numbers, strings, lists of strings).
+    :meth:`save` keeps (arrays, numbers, strings, lists of strings);
+    ``_attribute_constraints`` may describe them (kinds, dtypes and shapes,
+    see ``_persistence``) so that :func:`llstopic.load` can check them.
 
     Attributes
     ----------
@@ -62,6 +76,8 @@ class Factorizer(TransformerMixin, BaseEstimator):
 
     _saved_attributes: tuple = ()
     _registry_name: str | None = None
+    _parameter_constraints: dict = {"n_topics": [Interval(Integral, 1, None)],
+                                    "random_state": ["random_state"]}
 
     #: iterations and duality-gap tolerance (nats per token) of the
     #: maximum-likelihood inference of p_d(y)
@@ -90,6 +106,7 @@ class Factorizer(TransformerMixin, BaseEstimator):
         -------
         self
         """
+        self._validate_parameters()
         counts, vocabulary = _as_counts(X)
         from ..corpus import Corpus
 
@@ -146,6 +163,13 @@ class Factorizer(TransformerMixin, BaseEstimator):
             raise ValueError(f"input_features should have length equal to number of features "
                              f"({self.n_words_in_}), got {len(input_features)}")
         return np.array([f"topic{k}" for k in range(self.n_topics_)], dtype=object)
+    def _validate_parameters(self):
+        """The checks that need no data: the constraint table, then the combinations."""
+        validate_params(self.get_params(deep=False), self._parameter_constraints)
+        self._check_combinations()
+
+    def _check_combinations(self):
+        """Hook: reject parameters that are valid one by one but not together."""
 
     def _check_params(self, corpus):
         """Hook: validate hyper-parameters against the corpus before any work."""

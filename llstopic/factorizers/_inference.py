@@ -33,6 +33,9 @@ def ml_domain_topic(counts, topic_word, *, max_iter=1000, tol=1e-9):
     ndarray of shape (n_domains, n_topics)
     """
     topic_word = np.ascontiguousarray(topic_word, dtype=np.float64)
+    if topic_word.ndim != 2 or topic_word.shape[1] != counts.shape[1]:  # the kernel trusts it
+        raise ValueError(f"topic_word has shape {topic_word.shape}, expected (n_topics, "
+                         f"{counts.shape[1]}) for counts of shape {counts.shape}")
     n_domains, n_topics = counts.shape[0], topic_word.shape[0]
     domain_topic = np.full((n_domains, n_topics), 1.0 / n_topics)
     loss, gap = np.empty(n_domains), np.empty(n_domains)

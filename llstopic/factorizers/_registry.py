@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 
 __all__ = ["register_factorizer", "available", "make_factorizer", "resolve", "registry_name_of",
            "missing_package"]
@@ -129,6 +130,17 @@ def make_factorizer(name, n_topics, **params):
         raise ImportError(f"factorizer {name!r} needs the {missing[0]} package, which is not "
                           f"installed: {missing[1]}")
     klass = resolve(name)
+    try:
+        signature = inspect.signature(klass)
+    except (TypeError, ValueError):  # pragma: no cover - a class without a signature
+        signature = None
+    if signature is not None and not any(p.kind is p.VAR_KEYWORD
+                                         for p in signature.parameters.values()):
+        unknown = [k for k in params if k not in signature.parameters]
+        if unknown:
+            known = [k for k in signature.parameters if k != "n_topics"]
+            raise TypeError(f"bad parameters for factorizer {name!r}: no parameter "
+                            f"{unknown[0]!r}; it takes {', '.join(known)}")
     try:
         return klass(n_topics, **params)
     except TypeError as exc:

@@ -6,16 +6,17 @@ gensim is imported inside the methods, so that ``import llstopic`` stays light.
 from __future__ import annotations
 
 import logging
-import numbers
 import time
+from numbers import Integral, Real
 
 import numpy as np
 
 from ..corpus._gensim import GensimBow
 from ..metrics import log_likelihood
-from .._validation import check_positive_int, seed_from
-from ._backend_params import BackendParamsMixin, backend_signature, check_backend_keys
+from .._validation import Interval, Options, check_finite_array, check_param, seed_from
+from ._backend_params import BackendParamsMixin
 from ._base import Factorizer
+from ._persistence import Array
 from ._regime import DOCUMENTS, DOMAINS, corpus_regime
 from ._registry import register_factorizer
 
@@ -159,6 +160,15 @@ class GensimLDA(BackendParamsMixin, Factorizer):
 
     _saved_attributes = ("alpha_", "exp_elog_topic_word_", "train_log_likelihood_", "inference_seed_",
                          "regime_", "settings_")
+    _optional_attributes = ("regime_", "settings_")    # files saved before regimes lack them
+    _attribute_constraints = {
+        "alpha_": Array(np.float64, ("n_topics_",), "positive"),
+        "exp_elog_topic_word_": Array(np.float64, ("n_topics_", "n_words_in_"), "nonnegative"),
+        "train_log_likelihood_": [Interval(Real, None, 0.0), Options((float("-inf"),))],
+        "inference_seed_": [Interval(Integral, 0, 2**32 - 1)],
+        "regime_": [None, Options((DOMAINS, DOCUMENTS))],   # None: saved before regimes
+        "settings_": [None, dict],
+    }
 
     #: minimum inner iterations of the inference behind domain_topic_ and transform, per regime
     _inference_iterations = {DOMAINS: 1000, DOCUMENTS: 100}
@@ -179,43 +189,49 @@ class GensimLDA(BackendParamsMixin, Factorizer):
         self._backend_params = dict(gensim_params)
 
     # ------------------------------------------------------------ validation
-    def _check_params(self, corpus):
+    _parameter_constraints = {
+        **Factorizer._parameter_constraints,
+        "passes": [None, Interval(Integral, 1, None)],
+        "iterations": [None, Interval(Integral, 1, None)],
+        "alpha": [Options(_ALPHA_STRINGS), Interval(Real, 0, None, closed="neither"), "array-like"],
+        "eta": [None, Options(_ETA_STRINGS), Interval(Real, 0, None, closed="neither"),
+                "array-like"],
+        "chunksize": [None, Interval(Integral, 1, None)],
+        "workers": [Interval(Integral, 1, None)],
+        "n_init": [None, Interval(Integral, 1, None)],
+    }
+    _backend_name = "gensim's LdaModel/LdaMulticore"
+    _backend_constraints = {
+        "update_every": [Interval(Integral, 0, None)],
+        "batch": ["boolean"],
+        "decay": [Interval(Real, 0.0, 1.0)],
+        "offset": [Interval(Real, 0, None, closed="neither")],
+        "eval_every": [None, Interval(Integral, 0, None)],
+        "gamma_threshold": [Interval(Real, 0.0, None)],
+        "minimum_phi_value": [Interval(Real, 0.0, None)],
+    }
+    _backend_reserved = _RESERVED
+
+    def _backend_classes(self):
         from gensim.models import LdaModel, LdaMulticore
 
-        check_positive_int(self.passes, "passes", allow_none=True)
-        check_positive_int(self.iterations, "iterations", allow_none=True)
-        check_positive_int(self.chunksize, "chunksize", allow_none=True)
-        workers = check_positive_int(self.workers, "workers")
-        check_positive_int(self.n_init, "n_init", allow_none=True)
-        _check_prior(self.alpha, "alpha", _ALPHA_STRINGS, [(self.n_topics,)])
-        if workers > 1 and isinstance(self.alpha, str) and self.alpha == "auto":
+        return LdaModel, LdaMulticore
+
+    def _check_combinations(self):
+        params = self._backend_params
+        _check_prior(self.alpha, "alpha", [(self.n_topics,)])
+        if self.workers > 1 and isinstance(self.alpha, str) and self.alpha == "auto":
             raise ValueError("alpha='auto' is not supported by gensim's LdaMulticore (workers > 1); "
                              "use alpha='symmetric', 'asymmetric', a number or a list, or workers=1")
-        if self.eta is not None:
-            _check_prior(self.eta, "eta", _ETA_STRINGS, [(corpus.n_words,), (self.n_topics, corpus.n_words)])
-        params = self._backend_params
-        check_backend_keys("GensimLDA", params, backend_signature(LdaModel, LdaMulticore), _RESERVED,
-                           "gensim's LdaModel/LdaMulticore")
-        if workers == 1 and "batch" in params:
+        if self.workers == 1 and "batch" in params:
             raise ValueError("batch applies to gensim's LdaMulticore (workers > 1); with workers=1 use "
                              "update_every (0 = batch)")
-        if workers > 1 and "update_every" in params:
+        if self.workers > 1 and "update_every" in params:
             raise ValueError("update_every applies to gensim's LdaModel (workers=1); with workers > 1 use "
                              "batch=True or batch=False")
-        if "update_every" in params:
-            check_positive_int(params["update_every"], "update_every", minimum=0)
-        if "batch" in params and not isinstance(params["batch"], (bool, np.bool_)):
-            raise TypeError(f"batch must be a bool, got {params['batch']!r}")
-        if "decay" in params:
-            _check_real(params["decay"], "decay", low=0.0, high=1.0)
-        if "offset" in params:
-            if _check_real(params["offset"], "offset", low=0.0) <= 0:
-                raise ValueError(f"offset must be > 0, got {params['offset']!r}")
-        if params.get("eval_every") is not None:
-            check_positive_int(params["eval_every"], "eval_every", minimum=0)
-        for name in ("gamma_threshold", "minimum_phi_value"):
-            if name in params:
-                _check_real(params[name], name, low=0.0)
+
+    def _check_params(self, corpus):
+        _check_prior(self.eta, "eta", [(corpus.n_words,), (self.n_topics, corpus.n_words)])
 
     def _settings(self, corpus):
         """The regime and the resolved settings: given values, else the regime's defaults."""
@@ -319,7 +335,9 @@ class GensimLDA(BackendParamsMixin, Factorizer):
     def _inference_iterations_used(self):
         settings = getattr(self, "settings_", None)
         if isinstance(settings, dict) and "inference_iterations" in settings:
-            return int(settings["inference_iterations"])
+            # a loaded file's dict: checked here, where it is used
+            return int(check_param(settings["inference_iterations"], "settings_['inference_iterations']",
+                                   [Interval(Integral, 1, 10**6)]))
         # a model saved before regimes existed: the few-long-domains inference it was fitted with
         return max(int(self.iterations or 10), self._inference_iterations[DOMAINS])
 
@@ -355,39 +373,13 @@ def _is_sequence(value):
     return isinstance(value, (list, tuple, np.ndarray))
 
 
-def _check_real(value, name, *, low=None, high=None):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if (low is not None and value < low) or (high is not None and value > high):
-        bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValueError(f"{name} must be {bounds}, got {value!r}")
-    return float(value)
-
-
-def _check_prior(value, name, strings, shapes):
-    """A Dirichlet prior: one of ``strings``, a positive number, or positive numbers of one of ``shapes``."""
-    if isinstance(value, str):
-        if value not in strings:
-            raise ValueError(f"{name} must be one of {', '.join(map(repr, strings))}, a positive number or "
-                             f"a list of positive numbers, got {value!r}")
-        return
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a string, a positive number or a list of positive numbers, got {value!r}")
-    if isinstance(value, numbers.Real):
-        if not np.isfinite(value) or value <= 0:
-            raise ValueError(f"{name} must be a finite positive number, got {value!r}")
-        return
+def _check_prior(value, name, shapes):
+    """A Dirichlet prior given as a list or array: positive finite numbers of one of ``shapes``."""
     if not _is_sequence(value):
-        raise TypeError(f"{name} must be a string, a positive number or a list of positive numbers, "
-                        f"got {type(value).__name__}: {value!r}")
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must hold numbers, got {value!r}") from None
+        return  # a string or a number: the constraint table has checked it
+    arr = check_finite_array(value, name)
     if arr.shape not in shapes:
         expected = " or ".join(str(s) for s in shapes)
         raise ValueError(f"{name} has shape {arr.shape}, expected {expected}")
-    if not np.all(np.isfinite(arr)) or (arr <= 0).any():
-        raise ValueError(f"{name} must hold finite positive numbers")
+    if (arr <= 0).any():
+        raise ValueError(f"{name} must hold positive numbers, got {arr[arr <= 0][0]!r}")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-import numbers
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import check_positive_int, seed_from
-from ._backend_params import BackendParamsMixin, backend_signature, check_backend_keys
+from .._validation import Interval, Options, seed_from
+from ._backend_params import BackendParamsMixin
 from ._base import Factorizer
 from ._registry import register_factorizer
 
@@ -113,6 +113,8 @@ class NMF(BackendParamsMixin, Factorizer):
     """
 
     _saved_attributes = ("reconstruction_err_", "n_iter_")
+    _attribute_constraints = {"reconstruction_err_": [Interval(Real, 0.0, None)],
+                              "n_iter_": [Interval(Integral, 0, None)]}
 
     def __init__(self, n_topics, *, loss="kullback-leibler", init="nndsvda", max_iter=200, tol=1e-4,
                  topic_word_prior=0.01, random_state=None, **sklearn_params):
@@ -126,49 +128,43 @@ class NMF(BackendParamsMixin, Factorizer):
         self._backend_params = dict(sklearn_params)
 
     # ------------------------------------------------------------ validation
-    def _check_params(self, corpus):
+    _parameter_constraints = {
+        **Factorizer._parameter_constraints,
+        "loss": [Options(_LOSSES)],
+        "init": [Options(_INITS)],
+        "max_iter": [Interval(Integral, 1, None)],
+        "tol": [Interval(Real, 0.0, None)],
+        "topic_word_prior": [Interval(Real, 0.0, None)],
+    }
+    _backend_name = "sklearn.decomposition.NMF"
+    _backend_constraints = {
+        "solver": [Options(("mu", "cd"))],
+        "alpha_W": [Interval(Real, 0.0, None)],
+        "alpha_H": [Interval(Real, 0.0, None), Options(("same",))],
+        "l1_ratio": [Interval(Real, 0.0, 1.0)],
+        "verbose": [Interval(Integral, 0, None), "boolean"],
+        "shuffle": ["boolean"],
+    }
+    _backend_reserved = {**_RESERVED, **{k: f"use the NMF argument {k}=" for k in
+                                         ("init", "max_iter", "tol", "random_state")}}
+
+    def _backend_classes(self):
         from sklearn.decomposition import NMF as _SkNMF
 
-        if not isinstance(self.loss, str) or self.loss not in _LOSSES:
-            raise ValueError(f"loss must be one of {', '.join(map(repr, _LOSSES))}, got {self.loss!r}")
-        if not isinstance(self.init, str) or self.init not in _INITS:
-            raise ValueError(f"init must be one of {', '.join(map(repr, _INITS))}, got {self.init!r}")
+        return (_SkNMF,)
+
+    def _check_combinations(self):
+        solver = self._backend_params.get("solver", "mu" if self.loss == "kullback-leibler"
+                                          else "cd")
+        if solver == "cd" and self.loss != "frobenius":
+            raise ValueError(f"solver='cd' supports only loss='frobenius', got loss={self.loss!r}; "
+                             "use solver='mu'")
+
+    def _check_params(self, corpus):
         if self.init.startswith("nndsvd") and self.n_topics > min(corpus.n_domains, corpus.n_words):
             raise ValueError(f"init={self.init!r} needs n_topics <= min(n_domains, n_words) = "
                              f"{min(corpus.n_domains, corpus.n_words)}, got n_topics = {self.n_topics}; "
                              "use init='random'")
-        check_positive_int(self.max_iter, "max_iter")
-        _check_real(self.tol, "tol", low=0.0)
-        _check_real(self.topic_word_prior, "topic_word_prior", low=0.0)
-        params = self._backend_params
-        check_backend_keys("NMF", params, backend_signature(_SkNMF),
-                           {**_RESERVED, **{k: f"use the NMF argument {k}=" for k in
-                                            ("init", "max_iter", "tol", "random_state")}},
-                           "sklearn.decomposition.NMF")
-        solver = params.get("solver", "mu" if self.loss == "kullback-leibler" else "cd")
-        if solver not in ("mu", "cd"):
-            raise ValueError(f"solver must be 'mu' or 'cd', got {solver!r}")
-        if solver == "cd" and self.loss != "frobenius":
-            raise ValueError(f"solver='cd' supports only loss='frobenius', got loss={self.loss!r}; "
-                             "use solver='mu'")
-        if "alpha_W" in params:
-            _check_real(params["alpha_W"], "alpha_W", low=0.0)
-        if "alpha_H" in params and params["alpha_H"] != "same":
-            _check_real(params["alpha_H"], "alpha_H", low=0.0, extra="or 'same'")
-        if "l1_ratio" in params:
-            _check_real(params["l1_ratio"], "l1_ratio", low=0.0, high=1.0)
-        if "shuffle" in params and not isinstance(params["shuffle"], (bool, np.bool_)):
-            raise TypeError(f"shuffle must be a bool, got {params['shuffle']!r}")
-        if "verbose" in params:
-            check_positive_int(params["verbose"], "verbose", minimum=0)
-        # last net for parameters a newer scikit-learn may add: its own checks, our wording
-        model = self._make_model(seed=0)
-        validate = getattr(model, "_validate_params", None)
-        if validate is not None:
-            try:
-                validate()
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"NMF: scikit-learn rejects the parameters: {exc}") from None
 
     def _make_model(self, seed):
         from sklearn.decomposition import NMF as _SkNMF
@@ -223,15 +219,3 @@ def _normalise_factors(domain_weights, topic_weights, has_tokens):
     empty = (domain_topic.sum(axis=1) <= 0) | ~has_tokens
     domain_topic[empty] = 1.0 / n_topics
     return topic_word, domain_topic
-
-
-def _check_real(value, name, *, low=None, high=None, extra=""):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number{' ' + extra if extra else ''}, "
-                        f"got {type(value).__name__}: {value!r}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if (low is not None and value < low) or (high is not None and value > high):
-        bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValueError(f"{name} must be {bounds}, got {value!r}")
-    return float(value)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Real
 
 import numpy as np
 
-from .._validation import check_positive_int, check_random_state
+from .._validation import (Interval, Options, check_memory, check_param, check_positive_int,
+                           check_random_state)
 
 __all__ = ["make_domain_topic", "make_topic_word"]
 
@@ -18,28 +19,9 @@ _MAX_DRAWS = 200
 _ANCHOR_MASS = 0.1
 
 
-def _check_positive_real(value, name):
-    """Return ``value`` as a float after checking it is a finite real > 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a positive real number, "
-                        f"got {type(value).__name__}: {value!r}")
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return value
-
-
-def _check_max_condition(max_condition):
-    if max_condition is None:
-        return np.inf
-    if isinstance(max_condition, bool) or not isinstance(max_condition, numbers.Real):
-        raise TypeError("max_condition must be None or a real number >= 1, got "
-                        f"{type(max_condition).__name__}: {max_condition!r}")
-    value = float(max_condition)
-    if np.isnan(value) or value < 1:
-        raise ValueError("max_condition must be >= 1 (a condition number never is smaller), "
-                         f"got {value!r}")
-    return value
+_POSITIVE = [Interval(Real, 0, None, closed="neither")]
+#: ``max_condition``: None or inf (no bound), or a bound >= 1
+_CONDITION_BOUND = [None, Interval(Real, 1, None), Options((float("inf"),))]
 
 
 # ----------------------------------------------------------------- parameters
@@ -93,8 +75,10 @@ def make_domain_topic(n_domains, n_topics, *, alpha, max_condition=None, random_
     """
     n_domains = check_positive_int(n_domains, "n_domains")
     n_topics = check_positive_int(n_topics, "n_topics")
-    alpha = _check_positive_real(alpha, "alpha")
-    bound = _check_max_condition(max_condition)
+    alpha = float(check_param(alpha, "alpha", _POSITIVE))
+    bound = check_param(max_condition, "max_condition", _CONDITION_BOUND)
+    bound = np.inf if bound is None else float(bound)
+    check_memory(3 * 8 * n_domains * n_topics, f"domain_topic of shape ({n_domains}, {n_topics})")
     if np.isfinite(bound) and n_domains < n_topics:
         raise ValueError(
             f"n_domains = {n_domains} < n_topics = {n_topics} with "
@@ -187,12 +171,11 @@ def make_topic_word(n_words, n_topics, *, beta, anchors_per_topic=1, anchor_mass
     """
     n_words = check_positive_int(n_words, "n_words")
     n_topics = check_positive_int(n_topics, "n_topics")
-    beta = _check_positive_real(beta, "beta")
+    beta = float(check_param(beta, "beta", _POSITIVE))
     anchors_per_topic = check_positive_int(anchors_per_topic, "anchors_per_topic", minimum=0)
-    anchor_mass = _check_positive_real(anchor_mass, "anchor_mass")
-    if anchor_mass >= 1:
-        raise ValueError(f"anchor_mass must be < 1 (the non-anchor words need some probability), "
-                         f"got {anchor_mass!r}")
+    anchor_mass = float(check_param(anchor_mass, "anchor_mass",
+                                    [Interval(Real, 0, 1, closed="neither")]))
+    check_memory(3 * 8 * n_words * n_topics, f"topic_word of shape ({n_topics}, {n_words})")
     n_anchor_words = n_topics * anchors_per_topic
     if n_words <= n_anchor_words:
         raise ValueError(

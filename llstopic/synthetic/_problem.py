@@ -16,12 +16,18 @@ seed of a model fitted to it are independent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 
 from ._sampling import largest_domain_size, rounded_counts, sample_tokens, shuffled_domain_order
 from .._validation import (
+    INT64_MAX,
+    Interval,
+    check_param,
     check_finite_array,
+    check_memory,
+    check_total,
     check_id_array,
     check_positive_int,
     check_probability_rows,
@@ -101,10 +107,9 @@ class LLSProblem:
         if total is None:
             sizes = lengths
         elif np.ndim(total) == 0:
-            total = check_finite_array(total, "total", ndim=0)
-            if total < 0:
-                raise ValueError(f"total must be >= 0, got {float(total)!r}")
-            sizes = float(total) * lengths / lengths.sum()
+            total = float(check_param(total, "total",
+                                      [None, Interval(Real, 0, None), "array-like"]))
+            sizes = total * lengths / lengths.sum()
         else:
             sizes = check_finite_array(total, "total", ndim=1)
             if sizes.shape[0] != lengths.shape[0]:
@@ -179,7 +184,7 @@ def make_finite_lls(n_words, n_topics, n_domains, tokens_per_domain, *, alpha, b
     n_words = check_positive_int(n_words, "n_words")
     n_topics = check_positive_int(n_topics, "n_topics")
     n_domains = check_positive_int(n_domains, "n_domains")
-    lengths = _check_tokens_per_domain(tokens_per_domain, n_domains)
+    lengths = _check_tokens_per_domain(tokens_per_domain, n_domains, n_words, n_topics)
     rng = check_random_state(random_state)
     domain_topic = make_domain_topic(n_domains, n_topics, alpha=alpha, max_condition=max_condition,
                                      random_state=rng)
@@ -192,17 +197,36 @@ def make_finite_lls(n_words, n_topics, n_domains, tokens_per_domain, *, alpha, b
                       topic_word=topic_word, domain_topic=domain_topic, anchors=anchors)
 
 
-def _check_tokens_per_domain(tokens_per_domain, n_domains):
+#: words, domains and labels (int64), the shuffle's keys and order, the counting
+_BYTES_PER_TOKEN = 64
+
+
+def check_problem_size(n_words, n_topics, n_domains, n_tokens):
+    """Refuse a problem that needs more memory than the machine has (ValueError with the figure)."""
+    needed = _BYTES_PER_TOKEN * n_tokens + 24 * n_words * n_topics + 24 * n_domains * n_topics
+    check_memory(needed, f"a problem with {n_tokens} tokens, n_words = {n_words}, n_topics = "
+                         f"{n_topics} and n_domains = {n_domains}")
+
+
+
+def _check_tokens_per_domain(tokens_per_domain, n_domains, n_words, n_topics):
+    """The domain sizes as int64, after checking that the problem fits in memory."""
     if np.ndim(tokens_per_domain) == 0:
         n = check_positive_int(tokens_per_domain, "tokens_per_domain")
+        if n * n_domains > INT64_MAX:
+            raise ValueError(f"tokens_per_domain = {n} in each of n_domains = {n_domains} domains "
+                             f"makes {n * n_domains} tokens, more than a 64-bit count can hold")
+        check_problem_size(n_words, n_topics, n_domains, n * n_domains)
         return np.full(n_domains, n, dtype=np.int64)
     lengths = check_id_array(tokens_per_domain, "tokens_per_domain")
     if lengths.shape[0] != n_domains:
         raise ValueError(f"tokens_per_domain has {lengths.shape[0]} entries but "
                          f"n_domains = {n_domains}")
-    if lengths.sum() == 0:
+    n_tokens = check_total(lengths, "tokens_per_domain")
+    if n_tokens == 0:
         raise ValueError("tokens_per_domain is zero for every domain: "
                          "at least one token is required")
+    check_problem_size(n_words, n_topics, n_domains, n_tokens)
     return lengths
 
 

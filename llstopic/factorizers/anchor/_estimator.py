@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import math
-import numbers
 import time
 import warnings
+from numbers import Integral, Real
 
 import numba
 import numpy as np
@@ -30,9 +30,10 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..._kernels import anchor as _anchor
 from ..._kernels import recovery as _recovery
-from ..._validation import check_positive_int
+from ..._validation import Interval, Options
 from . import _spaces
 from .._base import Factorizer
+from .._persistence import Array, Strings
 from .._registry import register_factorizer
 
 __all__ = ["AnchorWords"]
@@ -180,6 +181,16 @@ class AnchorWords(Factorizer):
 
     _saved_attributes = ("anchors_", "anchor_words_", "representation_", "min_count_",
                          "n_candidates_", "projection_dim_", "recovery_loss_", "n_iter_")
+    _attribute_constraints = {
+        "anchors_": Array(np.int64, ("n_topics_",), ("below", "n_words_in_")),
+        "anchor_words_": [None, Strings("n_topics_", distinct=False)],
+        "representation_": [Options(("domain", "cooccurrence"))],
+        "min_count_": [Interval(Integral, 1, None)],
+        "n_candidates_": [Interval(Integral, 0, None)],
+        "projection_dim_": [None, Interval(Integral, 1, None)],
+        "recovery_loss_": Array(np.float64, ("n_words_in_",)),
+        "n_iter_": [Interval(Integral, 0, None)],
+    }
 
     def __init__(self, n_topics, *, representation="auto", loss="kl", min_count=None,
                  rectify=False, max_iter=3000, tol=1e-6, n_jobs=None, random_state=None):
@@ -194,8 +205,19 @@ class AnchorWords(Factorizer):
         self.random_state = random_state
 
     # ------------------------------------------------------------ validation
+    _parameter_constraints = {
+        **Factorizer._parameter_constraints,
+        "representation": [Options(_REPRESENTATIONS)],
+        "loss": [Options(_LOSSES)],
+        "min_count": [None, Interval(Integral, 1, None)],
+        "rectify": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None)],
+        "tol": [Interval(Real, 0.0, None)],
+        "n_jobs": [None, Interval(Integral, 1, None), Interval(Integral, None, -1)],
+    }
+
     def _check_params(self, corpus):
-        min_count = self._check_hyper_parameters()
+        min_count = self.min_count
         n_topics = self.n_topics
         n_domains, n_words = corpus.shape
         lengths = corpus.domain_lengths()
@@ -238,33 +260,6 @@ class AnchorWords(Factorizer):
                              f"words (words with at least {min_count} {what}), fewer than "
                              f"n_topics = {n_topics}; {hint}")
         self._plan = (representation, sample)
-
-    def _check_hyper_parameters(self):
-        """Types and ranges of the parameters that do not depend on the data;
-        returns ``min_count`` as an int or None."""
-        for name, value, allowed in (("representation", self.representation, _REPRESENTATIONS),
-                                     ("loss", self.loss, _LOSSES)):
-            if not isinstance(value, str):
-                raise TypeError(f"{name} must be a string, one of {allowed}; got "
-                                f"{type(value).__name__}: {value!r}")
-            if value not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-        if not isinstance(self.rectify, (bool, np.bool_)):
-            raise TypeError(f"rectify must be a bool, got {type(self.rectify).__name__}: "
-                            f"{self.rectify!r}")
-        min_count = check_positive_int(self.min_count, "min_count", allow_none=True)
-        check_positive_int(self.max_iter, "max_iter")
-        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real):
-            raise TypeError(f"tol must be a real number >= 0, got {type(self.tol).__name__}: "
-                            f"{self.tol!r}")
-        if not (math.isfinite(self.tol) and self.tol >= 0):
-            raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}")
-        if self.n_jobs is not None:
-            n_jobs = check_positive_int(self.n_jobs, "n_jobs", minimum=-(2**31))
-            if n_jobs == 0:
-                raise ValueError("n_jobs must be None, a positive int or a negative int (all "
-                                 "threads but some), got 0")
-        return min_count
 
     def _resolve_representation(self, corpus, lengths):
         if self.representation != "auto":
