@@ -43,6 +43,8 @@ _EXPORTS = {
     "sweep_tokens": ".evaluation",
     "DomainDiscretizer": ".continuous",
     "DDFA": ".continuous",
+    "select_n_topics": ".selection",
+    "SelectionResult": ".selection",
 }
 
 __all__ = ["__version__", *_EXPORTS]
