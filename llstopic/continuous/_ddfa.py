@@ -70,8 +70,11 @@ class DDFA(BaseEstimator):
 
     Parameters
     ----------
-    n_topics : int
-        Number of latent labels.
+    n_topics : int or "auto"
+        Number of latent labels.  ``"auto"``: estimated by
+        :func:`llstopic.select_n_topics` on the training data (the spectral
+        method on held-out p(d|x) clustered into words; it trains its own
+        discriminator, so the fit costs about twice as much).
     n_words : int, optional
         Number of clusters; ``None`` uses ``n_topics`` (the paper's best
         setting).  Must be at least ``n_topics``.
@@ -108,6 +111,10 @@ class DDFA(BaseEstimator):
     condition_number_ : float
         2-norm condition number of P_{D|Y}.  The adjustment can amplify the
         error of p(d|x) by up to this factor; a warning is issued above 100.
+    n_topics_ : int
+        The number of latent labels used.
+    n_topics_selection_ : SelectionResult or None
+        With ``n_topics="auto"``: the estimate; else None.
     n_domains_, n_words_, n_features_in_ : int
 
     Examples
@@ -132,6 +139,7 @@ class DDFA(BaseEstimator):
 
     def _make_factorizer(self, n_topics, seed):
         from ..factorizers import Factorizer, make_factorizer
+        from ..selection import is_auto
 
         if isinstance(self.factorizer, str):
             return make_factorizer(self.factorizer, n_topics, random_state=seed)
@@ -139,6 +147,8 @@ class DDFA(BaseEstimator):
             raise TypeError(f"factorizer must be a registered name or a Factorizer instance, got "
                             f"{type(self.factorizer).__name__}: {self.factorizer!r}")
         factorizer = clone(self.factorizer)
+        if is_auto(factorizer.n_topics) and is_auto(self.n_topics):
+            factorizer.set_params(n_topics=n_topics)        # DDFA's estimate, made once
         if factorizer.n_topics != n_topics:
             raise ValueError(f"factorizer has n_topics = {factorizer.n_topics!r} but DDFA has "
                              f"n_topics = {n_topics}; they must agree")
@@ -172,16 +182,25 @@ class DDFA(BaseEstimator):
         -------
         self
         """
-        n_topics = check_positive_int(self.n_topics, "n_topics")
+        from ..selection import is_auto, select_n_topics
+
+        rng = check_random_state(self.random_state)
+        seeds = seed_from(rng), seed_from(rng)              # discretizer, factorizer
+        selection = None
+        if is_auto(self.n_topics):
+            selection = select_n_topics(X, domains=domains, method="spectral",
+                                        random_state=seed_from(rng))
+            n_topics = selection.n_topics
+        else:
+            n_topics = check_positive_int(self.n_topics, "n_topics")
         n_words = check_positive_int(self.n_words, "n_words", allow_none=True)
         if n_words is None:
             n_words = n_topics
         if n_words < n_topics:
             raise ValueError(f"n_words = {n_words} must be at least n_topics = {n_topics}: the "
                              "factorizer needs at least one word (cluster) per topic")
-        rng = check_random_state(self.random_state)
-        discretizer = self._make_discretizer(n_words, seed_from(rng))
-        factorizer = self._make_factorizer(n_topics, seed_from(rng))
+        discretizer = self._make_discretizer(n_words, seeds[0])
+        factorizer = self._make_factorizer(n_topics, seeds[1])
         X, domains, n_domains = _disc.check_training_data(X, domains)
         if n_domains < n_topics:
             warnings.warn(
@@ -216,6 +235,8 @@ class DDFA(BaseEstimator):
         self.topic_prior_ = topic_prior
         self.domain_given_topic_ = domain_given_topic
         self.condition_number_ = condition
+        self.n_topics_ = n_topics
+        self.n_topics_selection_ = selection
         self._adjust = np.linalg.pinv(domain_given_topic)                    # (n_topics, n_domains)
         self.n_domains_ = n_domains
         self.n_words_ = discretizer.n_words_

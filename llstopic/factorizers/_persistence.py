@@ -14,7 +14,10 @@ __all__ = ["save_factorizer", "load"]
 
 _FORMAT = "llstopic-factorizer"
 _FORMAT_VERSION = 1
-_BASE_ATTRIBUTES = ("topic_word_", "domain_topic_", "n_topics_", "n_words_in_", "n_domains_", "vocabulary_")
+_BASE_ATTRIBUTES = ("topic_word_", "domain_topic_", "n_topics_", "n_words_in_", "n_domains_", "vocabulary_",
+                    "n_topics_selection_")
+#: attributes stored as ``to_dict()`` and rebuilt (and checked) by ``from_dict`` on load
+_RESULT_ATTRIBUTES = {"n_topics_selection_": ("llstopic.selection", "SelectionResult")}
 
 
 def save_factorizer(model, path):
@@ -29,6 +32,8 @@ def save_factorizer(model, path):
     arrays, scalars = {}, {}
     for attr in _BASE_ATTRIBUTES + tuple(model._saved_attributes):
         value = getattr(model, attr, None)
+        if attr in _RESULT_ATTRIBUTES and value is not None:
+            value = value.to_dict()
         if isinstance(value, np.ndarray):
             if value.dtype == object:
                 raise TypeError(f"cannot save attribute {attr}: object arrays are not supported")
@@ -66,6 +71,11 @@ def load(path):
     klass = resolve(meta["factorizer"])
     model = klass(**meta["params"])
     for attr, value in meta["attributes"].items():
+        if attr in _RESULT_ATTRIBUTES and value is not None:
+            import importlib
+
+            module, name = _RESULT_ATTRIBUTES[attr]
+            value = getattr(importlib.import_module(module), name).from_dict(value)
         setattr(model, attr, value)
     for attr, value in arrays.items():
         setattr(model, attr, value)
