@@ -163,8 +163,12 @@ def compare(problem, methods=DEFAULT_METHODS, *, seeds=(0,), method_params=None,
         ``random_state`` of each method's fits; one row per method and seed.
     method_params : dict of str to dict, optional
         Extra keyword arguments per method, e.g. ``{"lda": {"passes": 10}}``.
-    n_topics : int, optional
+    n_topics : int or "auto", optional
         Number of topics; defaults to the problem's (required for a Corpus).
+        ``"auto"``: estimated once per problem by :func:`llstopic.select_n_topics`
+        (spectral) and reported beside the planted number; methods are fitted
+        with the estimate, and recovery errors are reported only when it
+        equals the planted number.
     heldout : float, default=0.1
         Share of the tokens held out (document completion): methods fit on
         the rest, their ``domain_topic_`` and ``topic_word_`` score the held-out
@@ -288,7 +292,7 @@ def _check_common(problem, methods, seeds, method_params, n_topics, heldout, mem
         if not isinstance(value, dict):
             raise TypeError(f"method_params[{key!r}] must be a dict of keyword arguments, "
                             f"got {type(value).__name__}")
-    if n_topics is not None:
+    if n_topics is not None and not (isinstance(n_topics, str) and n_topics == "auto"):
         n_topics = check_positive_int(n_topics, "n_topics")
     if not (isinstance(heldout, (int, float)) and 0.0 <= heldout < 1.0):
         raise ValueError(f"heldout must be a fraction in [0, 1), got {heldout!r}")
