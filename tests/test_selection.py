@@ -169,19 +169,31 @@ def test_auto_works_for_nmf(few_long):
     assert NMF("auto", random_state=0, max_iter=50).fit(few_long.corpus).n_topics_ == 5
 
 
-def test_ddfa_auto_on_continuous_data():
+def _continuous_problem(n=900):
     rng = np.random.default_rng(0)
-    n_topics, n_domains, n = 3, 6, 1800
+    n_topics, n_domains = 3, 6
     domain_topic = llstopic.make_domain_topic(n_domains, n_topics, alpha=0.5, max_condition=4,
                                               random_state=1)
     domains = np.repeat(np.arange(n_domains), n // n_domains)
     labels = np.array([rng.choice(n_topics, p=domain_topic[d]) for d in domains])
-    X = rng.normal(size=(n, 2)) + 5.0 * np.eye(n_topics, 2)[labels] * np.array([1, 1])
-    X[labels == 2] += np.array([5.0, 5.0])
+    centres = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]])
+    return centres[labels] + rng.normal(size=(n, 2)), domains
+
+
+def test_spectral_on_continuous_data():
+    X, domains = _continuous_problem()
     result = select_n_topics((X, domains), random_state=0)
     assert result.n_topics == 3 and result.space == "continuous"
-    assert select_n_topics(X, domains=domains, random_state=0) == result
+    assert result.details["n_clusters"] == 9                # ceil(1.5 * 6 domains)
+
+
+@pytest.mark.slow
+def test_ddfa_auto_on_continuous_data():
+    X, domains = _continuous_problem()
+    assert select_n_topics(X, domains=domains, random_state=0) == \
+        select_n_topics((X, domains), random_state=0)
     model = llstopic.DDFA("auto", factorizer="anchor", random_state=0).fit(X, domains)
+    assert model.n_topics == "auto"
     assert model.n_topics_ == 3 and model.n_topics_selection_.n_topics == 3
     assert model.predict_proba(X[:5]).shape == (5, 3)
 
@@ -208,7 +220,7 @@ def test_bad_method_level_and_single_domain(few_long):
         select_n_topics(np.array([[3, 4, 5]]))
     with pytest.raises(ValueError, match="heldout must be a fraction"):
         select_n_topics(few_long.corpus, method="heldout", heldout=0.9)
-    with pytest.raises(ValueError, match="n_topics must be a positive int or 'auto'"):
+    with pytest.raises(TypeError, match="n_topics must be an integer or 'auto'"):
         AnchorWords("five").fit(few_long.corpus)
 
 

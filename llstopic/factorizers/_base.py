@@ -265,7 +265,7 @@ def _select_if_auto(n_topics, corpus):
     if not isinstance(n_topics, str):
         return None
     if n_topics != "auto":
-        raise ValueError(f"n_topics must be a positive int or 'auto', got {n_topics!r}")
+        raise TypeError(f"n_topics must be an integer or 'auto', got str: {n_topics!r}")
     from ..selection import select_n_topics
 
     return select_n_topics(corpus, method="spectral", random_state=0)

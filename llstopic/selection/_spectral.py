@@ -44,7 +44,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +64,16 @@ DENSE_EIG_BELOW = 400
 #: Lanczos above it: eigenvalues found first, and ARPACK's relative tolerance.
 LANCZOS_START = 16
 LANCZOS_TOL = 1e-8
+
+
+_CONTROLLER = []
+
+
+def _blas_controller():
+    """One ThreadpoolController per process: building one scans the loaded libraries."""
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
 
 
 def multinomial_variance(counts):
@@ -228,7 +238,7 @@ def spectral_statistics(counts, max_rank, rng, level=0.01):
     # one BLAS thread: the Lanczos matrix-vector products are small and memory-bound,
     # and extra BLAS threads only contend (33 ms against about 1 ms per product for
     # n_words = 1000 on a loaded 2-core machine)
-    with threadpool_limits(1, user_api="blas"):
+    with _blas_controller().limit(limits=1, user_api="blas"):
         values, n_exact = top_singular_values(scaled, max_rank, rng, threshold=tau)
     rank = int(np.count_nonzero(values > tau))
     logger.info("spectral: %d x %d scaled counts, threshold %.4g (edge %.4g), %d values above",
