@@ -240,3 +240,28 @@ def test_cli_fit_with_auto(tmp_path, capsys):
         main(["fit", "--n-topics", "many", "--corpus", str(docword), "--out", str(out_path)])
     assert exc.value.code == 2
     assert "expected a positive integer or 'auto', got 'many'" in capsys.readouterr().err
+
+
+def test_anchor_fits_sharing_a_word_space_equal_fresh_fits(few_long, many_short):
+    for problem in (few_long, many_short):
+        shared = {}
+        for n_topics in (3, 4):
+            model = AnchorWords(n_topics, random_state=0)
+            model._shared_spaces = shared
+            model.fit(problem.corpus)
+            fresh = AnchorWords(n_topics, random_state=0).fit(problem.corpus)
+            np.testing.assert_array_equal(model.topic_word_, fresh.topic_word_)
+            np.testing.assert_array_equal(model.anchors_, fresh.anchors_)
+        assert list(shared) == [fresh.representation_]     # built once, reused for n_topics = 4
+
+
+def test_cli_compare_with_auto_reports_the_estimate_against_the_truth(capsys):
+    from llstopic.cli import main
+
+    argv = ["compare", "--methods", "anchor", "--n-words", "60", "--n-topics", "auto",
+            "--n-domains", "6", "--tokens-per-domain", "3000", "--quiet"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    # 6 domains cannot show the planted 8 topics: the counts have rank at most 6
+    assert "n_topics auto: estimated 6 (spectral), planted 8" in out
+    assert "recovery errors need the planted number and are not reported" in out
