@@ -73,8 +73,9 @@ class DDFA(BaseEstimator):
     n_topics : int or "auto"
         Number of latent labels.  ``"auto"``: estimated by
         :func:`llstopic.select_n_topics` on the training data (the spectral
-        method on held-out p(d|x) clustered into words; it trains its own
-        discriminator, so the fit costs about twice as much).
+        method on held-out p(d|x) clustered into words); the discriminator is
+        trained once and its held-out p(d|x) clustered again for the fit, so
+        with an int ``random_state`` the fit equals ``DDFA(n_topics_)``'s.
     n_words : int, optional
         Number of clusters; ``None`` uses ``n_topics`` (the paper's best
         setting).  Must be at least ``n_topics``.
@@ -182,14 +183,18 @@ class DDFA(BaseEstimator):
         -------
         self
         """
-        from ..selection import is_auto, select_n_topics
+        from ..selection import is_auto
+        from ..selection._select import _select
 
         rng = check_random_state(self.random_state)
         seeds = seed_from(rng), seed_from(rng)              # discretizer, factorizer
-        selection = None
+        selection = probe = None
         if is_auto(self.n_topics):
-            selection = select_n_topics(X, domains=domains, method="spectral",
-                                        random_state=seed_from(rng))
+            # the estimate's discretizer trains the discriminator once; the fit re-clusters
+            # its held-out p(d|x) instead of training it again
+            selection, probe = _select(X, domains=domains, method="spectral",
+                                       random_state=seed_from(rng),
+                                       discretizer=self._make_discretizer(None, seeds[0]))
             n_topics = selection.n_topics
         else:
             n_topics = check_positive_int(self.n_topics, "n_topics")
@@ -209,7 +214,10 @@ class DDFA(BaseEstimator):
                 "separate n_topics labels); P_(D|Y) is rank-deficient and the labels found are "
                 "arbitrary mixtures",
                 UserWarning, stacklevel=2)
-        discretizer.fit(X, domains)
+        if probe is None:
+            discretizer.fit(X, domains)
+        else:
+            discretizer = probe._reclustered(discretizer.n_words)
         corpus = Corpus.from_tokens(discretizer.words_, domains, n_words=discretizer.n_words_,
                                     n_domains=n_domains, vocabulary=discretizer.vocabulary())
         factorizer.fit(corpus)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from sklearn.base import clone
 
 from .._validation import check_positive_int, seed_from
 
@@ -24,8 +25,13 @@ __all__ = ["continuous_counts"]
 CLUSTERS_PER_DOMAIN = 1.5
 
 
-def continuous_counts(X, domains, candidates, n_clusters, rng):
-    """(Corpus of shape (n_domains, n_clusters), n_clusters) from continuous examples."""
+def continuous_counts(X, domains, candidates, n_clusters, rng, discretizer=None):
+    """(Corpus of shape (n_domains, n_clusters), n_clusters, fitted DomainDiscretizer).
+
+    ``discretizer``: an unfitted :class:`~llstopic.DomainDiscretizer` to clone
+    (its ``n_words`` is replaced by ``n_clusters``); default: the default one,
+    seeded from ``rng``.
+    """
     from ..continuous import DomainDiscretizer
     from ..continuous._discriminator import check_training_data
     from ..corpus import Corpus
@@ -43,7 +49,11 @@ def continuous_counts(X, domains, candidates, n_clusters, rng):
     if n_clusters > X.shape[0]:
         raise ValueError(f"n_clusters = {n_clusters} is larger than the number of examples "
                          f"{X.shape[0]}")
-    discretizer = DomainDiscretizer(n_clusters, random_state=seed_from(rng)).fit(X, domains)
+    if discretizer is None:
+        discretizer = DomainDiscretizer(n_clusters, random_state=seed_from(rng))
+    else:
+        discretizer = clone(discretizer).set_params(n_words=n_clusters)
+    discretizer.fit(X, domains)
     corpus = Corpus.from_tokens(discretizer.words_, domains, n_words=discretizer.n_words_,
                                 n_domains=n_domains)
-    return corpus, int(discretizer.n_words_)
+    return corpus, int(discretizer.n_words_), discretizer

@@ -87,6 +87,14 @@ def select_n_topics(X, *, candidates=None, method="auto", domains=None, level=0.
     >>> select_n_topics(problem.corpus, random_state=0).n_topics
     5
     """
+    return _select(X, candidates=candidates, method=method, domains=domains, level=level,
+                   factorizer=factorizer, heldout=heldout, n_clusters=n_clusters,
+                   random_state=random_state)[0]
+
+
+def _select(X, *, candidates=None, method="auto", domains=None, level=0.01, factorizer="anchor",
+            heldout=0.2, n_clusters=None, random_state=None, discretizer=None):
+    """select_n_topics, also returning the fitted DomainDiscretizer of continuous data (or None)."""
     if not isinstance(method, str) or method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     if level not in TW1_QUANTILES:
@@ -98,11 +106,10 @@ def select_n_topics(X, *, candidates=None, method="auto", domains=None, level=0.
 
         if domains is None:
             X, domains = X
-        corpus, n_clusters_used = continuous_counts(X, domains, candidates, n_clusters, rng)
-        space = "continuous"
+        corpus, n_clusters_used, fitted = continuous_counts(X, domains, candidates, n_clusters,
+                                                            rng, discretizer)
     else:
-        corpus = _as_corpus(X)
-        space = None
+        corpus, fitted = _as_corpus(X), None
     n_domains, n_words = corpus.shape
     if n_domains < 2:
         raise ValueError(f"X has {n_domains} domain (row); estimating n_topics needs at least 2 "
@@ -120,7 +127,7 @@ def select_n_topics(X, *, candidates=None, method="auto", domains=None, level=0.
         result.details["n_clusters"] = n_clusters_used
         result.notes.append(f"continuous data: held-out p(d|x) of {n_domains} domains clustered "
                             f"into {n_clusters_used} words by a DomainDiscretizer")
-    return result
+    return result, fitted
 
 
 def _is_continuous_pair(X):
