@@ -1,4 +1,4 @@
-"""select_n_topics: planted answers in both regimes, the result object, n_topics="auto", bad input."""
+"""select_n_topics: planted answers in both regimes, the result, n_topics="auto", bad input."""
 
 import numpy as np
 import pytest

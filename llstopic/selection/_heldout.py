@@ -71,7 +71,8 @@ def _halves(test, rng):
     """Split every held-out count in two halves at random (binomial thinning)."""
     first = rng.binomial(test.data.astype(np.int64), 0.5)
     a = sp.csr_matrix((first, test.indices.copy(), test.indptr.copy()), shape=test.shape)
-    b = sp.csr_matrix((test.data - first, test.indices.copy(), test.indptr.copy()), shape=test.shape)
+    b = sp.csr_matrix((test.data - first, test.indices.copy(), test.indptr.copy()),
+                      shape=test.shape)
     a.eliminate_zeros()
     b.eliminate_zeros()
     return a, b
@@ -133,7 +134,8 @@ def heldout_selection(corpus, candidates, factorizer, heldout, rng):
                 fit_warnings[int(n_topics)] = sorted({str(w.message) for w in caught})
         except ValueError as exc:
             raise ValueError(f"candidates: n_topics = {int(n_topics)} cannot be evaluated by the "
-                             f"held-out method: fitting {type(model).__name__} failed: {exc}") from None
+                             f"held-out method: fitting {type(model).__name__} failed: "
+                             f"{exc}") from None
         mix = model.transform(first)
         scores[i] = log_likelihood(second, model.topic_word_, mix)
         for g in range(n_groups):
@@ -152,9 +154,11 @@ def heldout_selection(corpus, candidates, factorizer, heldout, rng):
     notes = []
     if kind == "tokens":
         notes.append(f"{corpus.n_domains} domains (< {MIN_DOMAINS_FOR_DOCUMENT_SPLIT}): a share "
-                     f"{heldout:g} of every domain's tokens was held out instead of whole documents")
+                     f"{heldout:g} of every domain's tokens was held out instead of whole "
+                     "documents")
     if candidates[-1] > corpus.n_domains:
-        notes.append(f"n_topics > n_domains = {corpus.n_domains} is unidentifiable in the domain space")
+        notes.append(f"n_topics > n_domains = {corpus.n_domains} is unidentifiable in the "
+                     "domain space")
     if chosen == candidates[-1] and candidates.shape[0] > 1:
         notes.append("the largest candidate was chosen: the score may still rise beyond it")
     details = {"split": kind, "heldout": heldout, "n_train_domains": n_train,

@@ -44,7 +44,8 @@ class SelectionResult:
         scores' standard errors and the chosen rule.
     """
 
-    def __init__(self, n_topics, method, space, candidates, scores, score_name, notes=(), details=None):
+    def __init__(self, n_topics, method, space, candidates, scores, score_name, notes=(),
+                 details=None):
         self.n_topics = int(n_topics)
         self.method = str(method)
         self.space = str(space)
@@ -76,7 +77,8 @@ class SelectionResult:
         order = np.argsort(np.abs(self.candidates - self.n_topics), kind="stable")[:7]
         for i in np.sort(order):
             mark = " <" if self.candidates[i] == self.n_topics else ""
-            lines.append(f"  K = {self.candidates[i]:>3}: {self.score_name} {self.scores[i]:.4g}{mark}")
+            lines.append(f"  K = {self.candidates[i]:>3}: {self.score_name} "
+                         f"{self.scores[i]:.4g}{mark}")
         lines.extend(f"note: {n}" for n in self.notes)
         return "\n".join(lines)
 
@@ -145,8 +147,10 @@ class SelectionResult:
                              f"got {keys}")
         candidates = np.asarray(data["candidates"])
         scores = np.asarray(data["scores"], dtype=np.float64)
-        if candidates.ndim != 1 or candidates.size == 0 or not np.issubdtype(candidates.dtype, np.integer):
-            raise ValueError("a saved selection result needs a non-empty list of integer candidates")
+        if candidates.ndim != 1 or candidates.size == 0 \
+                or not np.issubdtype(candidates.dtype, np.integer):
+            raise ValueError("a saved selection result needs a non-empty list of integer "
+                             "candidates")
         if scores.shape != candidates.shape:
             raise ValueError(f"a saved selection result has {scores.size} scores for "
                              f"{candidates.size} candidates")
@@ -161,7 +165,8 @@ class SelectionResult:
         for key in ("space", "score_name"):
             if not isinstance(data[key], str):
                 raise ValueError(f"a saved selection result's {key} must be a string")
-        if not isinstance(data["notes"], list) or not all(isinstance(n, str) for n in data["notes"]):
+        notes = data["notes"]
+        if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
             raise ValueError("a saved selection result's notes must be a list of strings")
         if not isinstance(data["details"], dict):
             raise ValueError("a saved selection result's details must be a dict")
@@ -173,7 +178,7 @@ class SelectionResult:
             return NotImplemented
         return self.to_dict() == other.to_dict()
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _jsonable(value):

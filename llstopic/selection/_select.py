@@ -159,7 +159,8 @@ def check_candidates(candidates, n_words, *, default_upper):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise TypeError(f"candidates must hold ints, got {type(value).__name__}: {value!r}")
         if not 1 <= value <= n_words:
-            raise ValueError(f"candidates must lie in [1, n_words] = [1, {n_words}], got {int(value)}")
+            raise ValueError(f"candidates must lie in [1, n_words] = [1, {n_words}], got "
+                             f"{int(value)}")
     return np.unique(np.asarray(values, dtype=np.int64))
 
 

@@ -66,7 +66,7 @@ LANCZOS_START = 16
 LANCZOS_TOL = 1e-8
 
 
-_CONTROLLER = []
+_CONTROLLER: list = []
 
 
 def _blas_controller():
@@ -244,4 +244,5 @@ def spectral_statistics(counts, max_rank, rng, level=0.01):
     logger.info("spectral: %d x %d scaled counts, threshold %.4g (edge %.4g), %d values above",
                 n, m, tau, edge, rank)
     return {"singular_values": values, "threshold": tau, "edge": edge, "rank": rank,
-            "n_exact": n_exact, "n_rows": n, "n_cols": m, "sinkhorn_sweeps": sweeps, "sinkhorn_converged": converged}
+            "n_exact": n_exact, "n_rows": n, "n_cols": m, "sinkhorn_sweeps": sweeps,
+            "sinkhorn_converged": converged}
