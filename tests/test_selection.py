@@ -269,3 +269,10 @@ def test_cli_compare_with_auto_reports_the_estimate_against_the_truth(capsys):
     # 6 domains cannot show the planted 8 topics: the counts have rank at most 6
     assert "n_topics auto: estimated 6 (spectral), planted 8" in out
     assert "recovery errors need the planted number and are not reported" in out
+
+
+def test_heldout_default_candidates_fit_the_training_part():
+    problem = make_finite_lls(120, 3, 24, 400, alpha=1.0, beta=0.1, random_state=8)
+    result = select_n_topics(problem.corpus, method="heldout", random_state=0)
+    assert result.details["split"] == "documents"
+    assert result.candidates.tolist() == list(range(1, result.details["n_train_domains"] + 1))

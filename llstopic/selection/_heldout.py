@@ -33,6 +33,8 @@ __all__ = ["heldout_selection"]
 MIN_DOMAINS_FOR_DOCUMENT_SPLIT = 20
 #: Held-out documents are dealt into at most this many groups for the standard error.
 MAX_GROUPS = 10
+#: Default candidates are 1..min(training domains, n_words, DEFAULT_MAX_CANDIDATE).
+DEFAULT_MAX_CANDIDATE = 30
 _SCORE = "held-out log-likelihood per token"
 
 
@@ -100,6 +102,8 @@ def heldout_selection(corpus, candidates, factorizer, heldout, rng):
     n_train = int(np.count_nonzero(np.diff(train.indptr)))
     n_words = corpus.n_words
     limit = min(n_train, n_words)
+    if candidates is None:
+        candidates = np.arange(1, min(limit, DEFAULT_MAX_CANDIDATE) + 1, dtype=np.int64)
     if candidates[-1] > limit:
         raise ValueError(
             f"candidates: n_topics = {int(candidates[-1])} cannot be evaluated by the held-out "

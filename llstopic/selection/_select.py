@@ -52,7 +52,9 @@ def select_n_topics(X, *, candidates=None, method="auto", domains=None, level=0.
         clustered into ``n_clusters`` words); both methods then run on those.
     candidates : iterable of int, optional
         Numbers of topics to consider, each in [1, n_words].  Default:
-        1..min(n_domains, n_words, 100) (for continuous data 1..n_domains).
+        1..min(n_domains, n_words, 100) (for continuous data 1..n_domains);
+        for ``"heldout"``, which fits every candidate,
+        1..min(training domains, n_words, 30).
     method : {"auto", "spectral", "heldout"}, default="auto"
         ``"auto"`` is ``"spectral"``.
     domains : array-like of int, shape (n_examples,), optional
@@ -115,11 +117,13 @@ def _select(X, *, candidates=None, method="auto", domains=None, level=0.01, fact
         raise ValueError(f"X has {n_domains} domain (row); estimating n_topics needs at least 2 "
                          "domains: with one domain the latent labels leave no trace")
     upper = n_domains if continuous else min(n_domains, n_words, DEFAULT_MAX_CANDIDATE)
+    default = candidates is None
     candidates = check_candidates(candidates, n_words, default_upper=min(upper, n_words))
     if method == "heldout":
         from ._heldout import heldout_selection
 
-        result = heldout_selection(corpus, candidates, factorizer, heldout, rng)
+        result = heldout_selection(corpus, None if default else candidates, factorizer, heldout,
+                                   rng)
     else:
         result = _spectral_selection(corpus, candidates, level, rng)
     if continuous:
