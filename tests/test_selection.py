@@ -276,3 +276,12 @@ def test_heldout_default_candidates_fit_the_training_part():
     result = select_n_topics(problem.corpus, method="heldout", random_state=0)
     assert result.details["split"] == "documents"
     assert result.candidates.tolist() == list(range(1, result.details["n_train_domains"] + 1))
+
+
+def test_the_docstring_example_runs():
+    import doctest
+
+    from llstopic.selection import _select
+
+    result = doctest.testmod(_select, raise_on_error=True)
+    assert result.failed == 0 and result.attempted == 3
