@@ -54,6 +54,8 @@ _EXPORTS = {
     "plot_topics": ".plotting",
     "plot_domain_topic": ".plotting",
     "plot_domain_clusters": ".plotting",
+    "select_n_topics": ".selection",
+    "SelectionResult": ".selection",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -172,9 +172,9 @@ def test_bad_counts(X, exc, match):
 
 
 @pytest.mark.parametrize("n_topics, exc, match", [
-    (0, ValueError, "n_topics must be an integer >= 1, got 0"),
+    (0, ValueError, "n_topics must be an integer >= 1 or 'auto', got 0"),
     (2.5, TypeError, "n_topics must be an integer"),
-    ("2", TypeError, "n_topics must be an integer"),
+    ("2", ValueError, "n_topics must be an integer >= 1 or .auto., got .2."),
     (5, ValueError, "n_topics = 5 is larger than the number of words n_words = 4"),
 ])
 def test_bad_n_topics(n_topics, exc, match):

@@ -38,7 +38,7 @@ def test_bad_examples_are_refused(estimator, make_X, exc, part):
 
 
 @pytest.mark.parametrize("estimator, part", [
-    (DDFA(True), "n_topics must be an integer >= 1, got bool: True"),
+    (DDFA(True), "n_topics must be an integer >= 1 or 'auto', got bool: True"),
     (DDFA(2, n_words=2.0), "n_words must be None or an integer >= 1, got float: 2.0"),
     (DDFA(2, random_state="0"), "random_state must be None"),
     (DomainDiscretizer(held_out=True), "held_out must be a number in (0, 0.5], got bool: True"),

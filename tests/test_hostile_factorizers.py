@@ -128,5 +128,5 @@ def test_a_user_factorizer_without_a_table_keeps_working(monkeypatch):
             return np.full((k, n), 1 / n), np.full((corpus.n_domains, k), 1 / k)
 
     assert Uniform(2, weight="anything").fit(COUNTS).topic_word_.shape == (2, 4)
-    with pytest.raises(ValueError, match="n_topics must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="n_topics must be an integer >= 1 or 'auto', got 0"):
         Uniform(0).fit(COUNTS)

@@ -153,8 +153,8 @@ def test_bad_versions_and_classes(saved, tmp_path, change, part):
 
 
 @pytest.mark.parametrize("params, part", [
-    (dict(n_topics=0), "n_topics must be an integer >= 1, got 0"),
-    (dict(n_topics=True), "n_topics must be an integer >= 1, got bool"),
+    (dict(n_topics=0), "n_topics must be an integer >= 1 or 'auto', got 0"),
+    (dict(n_topics=True), "n_topics must be an integer >= 1 or 'auto', got bool"),
     (dict(loss="kl2"), "loss must be one of"),
     (dict(tol="1e-6"), "tol must be"),
     (dict(hack=1), "not valid for AnchorWords"),

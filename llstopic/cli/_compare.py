@@ -39,7 +39,13 @@ def check_methods(methods):
 
 
 def _overrides(args):
-    return {k: getattr(args, k) for k in _SHARED if getattr(args, k, None) is not None}
+    return {k: getattr(args, k) for k in _SHARED
+            if getattr(args, k, None) is not None and getattr(args, k) != "auto"}
+
+
+def _auto(args):
+    """``"auto"`` when --n-topics auto asks for the estimate, else None (the planted number)."""
+    return "auto" if getattr(args, "n_topics", None) == "auto" else None
 
 
 def _problem_params(regime, args):
@@ -121,7 +127,8 @@ def run(args, methods, params, corpus=None, announce=print):
         announce(f"llstopic compare: {', '.join(methods)} as DDFA's factorizer on scikit-learn's "
                  f"digits (each DDFA fit trains a domain discriminator)."
                  f"{_lda_note([(None, used)])}")
-        return compare(problem, methods, name="digits", method_params=used, **common)
+        return compare(problem, methods, name="digits", method_params=used, n_topics=_auto(args),
+                       **common)
     problems = _synthetic_problems(args)
     used_all = [(name, _with_defaults(methods, params, regime)) for name, regime, _ in problems]
     header = (f"llstopic compare: {', '.join(methods)} on {len(problems)} synthetic finite LLS "
@@ -130,7 +137,8 @@ def run(args, methods, params, corpus=None, announce=print):
         header += budget
     announce(header + _lda_note(used_all))
     return Comparison.concat(
-        compare(problem, methods, heldout=args.heldout, name=name, method_params=used, **common)
+        compare(problem, methods, heldout=args.heldout, name=name, method_params=used,
+                n_topics=_auto(args), **common)
         for (name, _, problem), (_, used) in zip(problems, used_all))
 
 

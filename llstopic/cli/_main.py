@@ -44,6 +44,16 @@ def _number(convert, accept, expected):
 
 
 _positive_int = _number(int, lambda v: v >= 1, "a positive integer")
+
+
+def _n_topics(text):
+    """A positive integer, or ``auto`` (estimated by llstopic.select_n_topics)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {text!r}") from None
 _nonnegative_int = _number(int, lambda v: v >= 0, "an integer >= 0")
 _positive_float = _number(float, lambda v: 0 < v < float("inf"), "a finite positive number")
 _fraction = _number(float, lambda v: 0 <= v < 1, "a fraction in [0, 1)")
@@ -112,7 +122,10 @@ def _add_compare(sub):
     data.add_argument("--vocab", metavar="VOCAB", help="UCI vocabulary file for --corpus")
     synth = p.add_argument_group("synthetic problem (defaults: the built-in problems)")
     synth.add_argument("--n-words", type=_positive_int, metavar="N")
-    synth.add_argument("--n-topics", type=_positive_int, metavar="N")
+    synth.add_argument("--n-topics", type=_n_topics, metavar="N",
+                       help="topics of the problem (synthetic) or of the fits (corpora); 'auto': "
+                            "estimate them (llstopic.select_n_topics) and report the estimate "
+                            "against the planted number")
     synth.add_argument("--n-domains", type=_positive_int, metavar="N",
                        help="with --tokens-per-domain: compare on this one problem")
     synth.add_argument("--tokens-per-domain", type=_positive_int, metavar="N")
@@ -147,7 +160,8 @@ def _add_fit(sub):
                                    "words of each topic and save the model (load it with "
                                    "llstopic.load).")
     p.add_argument("--method", default="anchor", help="factorizer name (default anchor)")
-    p.add_argument("--n-topics", type=_positive_int, required=True, metavar="K")
+    p.add_argument("--n-topics", type=_n_topics, required=True, metavar="K",
+                   help="number of topics, or 'auto' to estimate it (llstopic.select_n_topics)")
     p.add_argument("--corpus", required=True, metavar="DOCWORD", help="UCI docword file")
     p.add_argument("--vocab", metavar="VOCAB", help="UCI vocabulary file")
     p.add_argument("--out", required=True, metavar="MODEL", help="where to save the model (.npz)")
@@ -213,6 +227,8 @@ def _cmd_compare(args):
         raise UsageError(f"--corpus and --data {args.data} are exclusive: give one data source")
     if args.sweep and (args.corpus is not None or args.data != "synthetic"):
         raise UsageError("--sweep runs on synthetic data only")
+    if args.sweep and args.n_topics == "auto":
+        raise UsageError("--n-topics auto is not supported with --sweep (the sweep keeps the truth fixed)")
     if args.sweep_values and not args.sweep:
         raise UsageError("--sweep-values needs --sweep tokens")
     _check_matplotlib(args.plot)
@@ -248,15 +264,17 @@ def _cmd_fit(args):
     corpus = _read_corpus(args.corpus, args.vocab)
     with _user_errors():
         _cli_compare.check_methods([args.method])
-        if args.n_topics > corpus.n_words:
+        if args.n_topics != "auto" and args.n_topics > corpus.n_words:
             raise UsageError(f"--n-topics {args.n_topics} is larger than the vocabulary of "
                              f"{args.corpus} ({corpus.n_words} words)")
         for key, _ in args.param:
             _not_reserved(key, key, {"n_topics": "--n-topics", "random_state": "--seed"})
         model = _cli_compare.fit(corpus, args.method, args.n_topics, dict(args.param), args.seed,
                                  progress=not args.quiet)
-    print(f"{args.method} with {args.n_topics} topics on {corpus.n_domains:,} documents, "
+    print(f"{args.method} with {model.n_topics_} topics on {corpus.n_domains:,} documents, "
           f"{corpus.n_words:,} words, {corpus.n_tokens:,} tokens")
+    if model.n_topics_selection_ is not None:
+        print("n_topics auto: " + model.n_topics_selection_.summary().replace("\n", "\n  "))
     for k, words in enumerate(model.top_words(args.top_words)):
         print(f"  topic {k:>2}: " + " ".join(str(w) for w in words))
     _write(lambda: model.save(args.out), args.out)

@@ -29,7 +29,8 @@ from sklearn.base import BaseEstimator, clone
 
 from . import _discriminator as _disc
 from ._discretizer import DomainDiscretizer, check_fitted
-from .._validation import (Interval, check_id_array, check_random_state, seed_from,
+from .._validation import (Interval, Options, check_id_array, check_positive_int, check_random_state,
+                          seed_from,
                           validate_params)
 from ..corpus import Corpus
 
@@ -71,8 +72,12 @@ class DDFA(BaseEstimator):
 
     Parameters
     ----------
-    n_topics : int
-        Number of latent labels.
+    n_topics : int or "auto"
+        Number of latent labels.  ``"auto"``: estimated by
+        :func:`llstopic.select_n_topics` on the training data (the spectral
+        method on held-out p(d|x) clustered into words); the discriminator is
+        trained once and its held-out p(d|x) clustered again for the fit, so
+        with an int ``random_state`` the fit equals ``DDFA(n_topics_)``'s.
     n_words : int, optional
         Number of clusters; ``None`` uses ``n_topics`` (the paper's best
         setting).  Must be at least ``n_topics``.
@@ -109,6 +114,10 @@ class DDFA(BaseEstimator):
     condition_number_ : float
         2-norm condition number of P_{D|Y}.  The adjustment can amplify the
         error of p(d|x) by up to this factor; a warning is issued above 100.
+    n_topics_ : int
+        The number of latent labels used.
+    n_topics_selection_ : SelectionResult or None
+        With ``n_topics="auto"``: the estimate; else None.
     n_domains_, n_words_, n_features_in_ : int
 
     Examples
@@ -125,7 +134,7 @@ class DDFA(BaseEstimator):
 
     #: checked by ``fit`` before any work (``factorizer`` and ``discretizer`` there too)
     _parameter_constraints = {
-        "n_topics": [Interval(Integral, 1, None)],
+        "n_topics": [Interval(Integral, 1, None), Options(("auto",))],
         "n_words": [None, Interval(Integral, 1, None)],
         "random_state": ["random_state"],
     }
@@ -140,6 +149,7 @@ class DDFA(BaseEstimator):
 
     def _make_factorizer(self, n_topics, seed):
         from ..factorizers import Factorizer, make_factorizer
+        from ..selection import is_auto
 
         if isinstance(self.factorizer, str):
             return make_factorizer(self.factorizer, n_topics, random_state=seed)
@@ -147,6 +157,8 @@ class DDFA(BaseEstimator):
             raise TypeError(f"factorizer must be a registered name or a Factorizer instance, got "
                             f"{type(self.factorizer).__name__}: {self.factorizer!r}")
         factorizer = clone(self.factorizer)
+        if is_auto(factorizer.n_topics) and is_auto(self.n_topics):
+            factorizer.set_params(n_topics=n_topics)        # DDFA's estimate, made once
         if factorizer.n_topics != n_topics:
             raise ValueError(f"factorizer has n_topics = {factorizer.n_topics!r} but DDFA has "
                              f"n_topics = {n_topics}; they must agree")
@@ -180,16 +192,30 @@ class DDFA(BaseEstimator):
         -------
         self
         """
+        from ..selection import is_auto
+        from ..selection._select import _select
+
         validate_params(self.get_params(deep=False), self._parameter_constraints)
-        n_topics, n_words = self.n_topics, self.n_words
+        rng = check_random_state(self.random_state)
+        seeds = seed_from(rng), seed_from(rng)              # discretizer, factorizer
+        selection = probe = None
+        if is_auto(self.n_topics):
+            # the estimate's discretizer trains the discriminator once; the fit re-clusters
+            # its held-out p(d|x) instead of training it again
+            selection, probe = _select(X, domains=domains, method="spectral",
+                                       random_state=seed_from(rng),
+                                       discretizer=self._make_discretizer(None, seeds[0]))
+            n_topics = selection.n_topics
+        else:
+            n_topics = check_positive_int(self.n_topics, "n_topics")
+        n_words = check_positive_int(self.n_words, "n_words", allow_none=True)
         if n_words is None:
             n_words = n_topics
         if n_words < n_topics:
             raise ValueError(f"n_words = {n_words} must be at least n_topics = {n_topics}: the "
                              "factorizer needs at least one word (cluster) per topic")
-        rng = check_random_state(self.random_state)
-        discretizer = self._make_discretizer(n_words, seed_from(rng))
-        factorizer = self._make_factorizer(n_topics, seed_from(rng))
+        discretizer = self._make_discretizer(n_words, seeds[0])
+        factorizer = self._make_factorizer(n_topics, seeds[1])
         X, domains, n_domains = _disc.check_training_data(X, domains)
         if n_domains < n_topics:
             warnings.warn(
@@ -198,7 +224,10 @@ class DDFA(BaseEstimator):
                 "separate n_topics labels); P_(D|Y) is rank-deficient and the labels found are "
                 "arbitrary mixtures",
                 UserWarning, stacklevel=2)
-        discretizer.fit(X, domains)
+        if probe is None:
+            discretizer.fit(X, domains)
+        else:
+            discretizer = probe._reclustered(discretizer.n_words)
         corpus = Corpus.from_tokens(discretizer.words_, domains, n_words=discretizer.n_words_,
                                     n_domains=n_domains, vocabulary=discretizer.vocabulary())
         factorizer.fit(corpus)
@@ -224,6 +253,8 @@ class DDFA(BaseEstimator):
         self.topic_prior_ = topic_prior
         self.domain_given_topic_ = domain_given_topic
         self.condition_number_ = condition
+        self.n_topics_ = n_topics
+        self.n_topics_selection_ = selection
         self._adjust = np.linalg.pinv(domain_given_topic)                    # (n_topics, n_domains)
         self.n_domains_ = n_domains
         self.n_words_ = discretizer.n_words_

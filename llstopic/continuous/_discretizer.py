@@ -78,6 +78,8 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
         Fitted on all training examples.
     clusterer_ : clusterer
         Fitted on the held-out p(d|x) of the training examples.
+    held_out_proba_ : ndarray of shape (n_examples, n_domains)
+        The held-out (cross-fitted) p(d|x) of every training example.
     words_ : ndarray of int64, shape (n_examples,)
         The word of each training example, from its held-out p(d|x).  As
         with scikit-learn's ``TargetEncoder``, ``fit_transform`` returns these,
@@ -189,20 +191,36 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
         clusterer = self._make_clusterer(n_words, n_domains, seed_from(rng))
         held_out, final, C, loss = _disc.cross_fit(X, domains, n_domains, self.discriminator,
                                                    n_folds, seed_from(rng))
-        clusterer.fit(held_out)
-        params = clusterer.get_params()
-        n_words_ = int(params["n_clusters"] if "n_clusters" in params else params["n_components"])
-        words = check_id_array(clusterer.predict(held_out), "clusterer.predict(...)",
-                               upper=n_words_, upper_name="n_words")
         self.discriminator_ = final
-        self.clusterer_ = clusterer
-        self.words_ = words
-        self.n_words_ = n_words_
+        self.held_out_proba_ = held_out
         self.n_domains_ = n_domains
         self.n_features_in_ = X.shape[1]
         self.C_ = C
         self.held_out_log_loss_ = loss
+        return self._cluster(clusterer)
+
+    def _cluster(self, clusterer):
+        """Fit ``clusterer`` on ``held_out_proba_``; set ``clusterer_``, ``words_``, ``n_words_``."""
+        clusterer.fit(self.held_out_proba_)
+        params = clusterer.get_params()
+        n_words_ = int(params["n_clusters"] if "n_clusters" in params else params["n_components"])
+        self.words_ = check_id_array(clusterer.predict(self.held_out_proba_),
+                                     "clusterer.predict(...)", upper=n_words_, upper_name="n_words")
+        self.clusterer_ = clusterer
+        self.n_words_ = n_words_
         return self
+
+    def _reclustered(self, n_words):
+        """A fitted copy with the same discriminator and held-out p(d|x), clustered into
+        ``n_words`` words: equal to ``fit`` with that ``n_words`` when ``random_state`` is an int
+        (the clusterer's seed is the first draw, as in ``fit``); used by ``DDFA(n_topics="auto")``."""
+        check_fitted(self, "held_out_proba_")
+        other = clone(self).set_params(n_words=n_words)
+        seed = seed_from(check_random_state(self.random_state))
+        for attr in ("discriminator_", "held_out_proba_", "n_domains_", "n_features_in_", "C_",
+                     "held_out_log_loss_"):
+            setattr(other, attr, getattr(self, attr))
+        return other._cluster(other._make_clusterer(n_words, self.n_domains_, seed))
 
     def fit_transform(self, X, y):
         """Fit, then return ``words_``: each example's word from its held-out p(d|x).

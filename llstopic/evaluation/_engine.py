@@ -168,8 +168,12 @@ def compare(problem, methods=DEFAULT_METHODS, *, seeds=(0,), method_params=None,
         ``random_state`` of each method's fits; one row per method and seed.
     method_params : dict of str to dict, optional
         Extra keyword arguments per method, e.g. ``{"lda": {"passes": 10}}``.
-    n_topics : int, optional
+    n_topics : int or "auto", optional
         Number of topics; defaults to the problem's (required for a Corpus).
+        ``"auto"``: estimated once per problem by :func:`llstopic.select_n_topics`
+        (spectral) and reported beside the planted number; methods are fitted
+        with the estimate, and recovery errors are reported only when it
+        equals the planted number.
     heldout : float, default=0.1
         Share of the tokens held out (document completion): methods fit on
         the rest, their ``domain_topic_`` and ``topic_word_`` score the held-out
@@ -305,7 +309,7 @@ def _check_common(problem, methods, seeds, method_params, n_topics, heldout, mem
         for name in {"n_topics", "random_state"} & set(value):
             raise ValueError(f"method_params[{key!r}] sets {name}, which compare sets itself "
                              f"(use the {'seeds' if name == 'random_state' else name} argument)")
-    if n_topics is not None:
+    if n_topics is not None and not (isinstance(n_topics, str) and n_topics == "auto"):
         n_topics = check_positive_int(n_topics, "n_topics")
     heldout = check_param(heldout, "heldout", [Interval(Real, 0, 1, closed="left")])
     memory = check_param(memory, "memory", [None, Options(("auto", "rss", "tracemalloc"))])

@@ -25,6 +25,23 @@ def _grid(header, body):
 
 
 def _describe(info):
+    return _describe_problem(info) + _describe_estimate(info)
+
+
+def _describe_estimate(info):
+    estimate = info.get("n_topics_estimate")
+    if estimate is None:
+        return ""
+    if not info.get("truth"):
+        return f"; n_topics auto: estimated {estimate} (spectral)"
+    text = f"; n_topics auto: estimated {estimate} (spectral), planted {info['n_topics']}"
+    if estimate != info["n_topics"]:
+        text += (" -- methods fit the estimate; recovery errors need the planted number and are "
+                 "not reported")
+    return text
+
+
+def _describe_problem(info):
     if info["kind"] == "continuous":
         return (f"{info['n_domains']:,} domains x {info['tokens_per_domain']:,.0f} training examples, "
                 f"{info['n_topics']} latent classes; accuracy on {info.get('n_test', 0):,} test examples; "

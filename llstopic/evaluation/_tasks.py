@@ -139,7 +139,7 @@ def finite_task(problem, spec, rng, name):
     from ..posterior import lls_predict
 
     n_topics = problem.n_topics
-    if spec["n_topics"] is not None and spec["n_topics"] != n_topics:
+    if spec["n_topics"] not in (None, "auto") and spec["n_topics"] != n_topics:
         raise ValueError(f"n_topics = {spec['n_topics']} differs from the problem's {n_topics} topics; "
                          "recovery is measured against the true topics, so leave n_topics=None")
     corpus = problem.corpus
@@ -151,6 +151,7 @@ def finite_task(problem, spec, rng, name):
     else:
         train_corpus = Corpus.from_tokens(words[train], domains[train], n_words=n_words,
                                           n_domains=n_domains)
+    estimate = _estimate(spec, train_corpus)
     w_tr, d_tr, l_tr = words[train], domains[train], labels[train]
     true_tw, true_dt = problem.topic_word, problem.domain_topic
     identity = np.arange(n_topics)
@@ -173,10 +174,19 @@ def finite_task(problem, spec, rng, name):
         "n_tokens": int(corpus.n_tokens), "n_train_tokens": int(train_corpus.n_tokens),
         "tokens_per_domain": float(lengths.mean()), "heldout": spec["heldout"],
         "anchors_per_topic": int(problem.anchors.shape[1]),
-        "oracle": oracle,
+        "oracle": oracle, **_estimate_info(estimate),
     }
 
     def evaluate(model):
+        if model.topic_word_.shape[0] != n_topics:      # n_topics="auto" missed the truth
+            return {"topic_word_error": None,
+                    "topic_word_error_oracle": oracle["topic_word_error"],
+                    "topic_word_error_ratio": None, "domain_topic_error": None,
+                    "domain_topic_error_oracle": oracle["domain_topic_error"],
+                    "accuracy": None, "accuracy_bayes": oracle["accuracy"],
+                    "heldout_loglik": (None if held_counts is None else log_likelihood(
+                        held_counts, model.topic_word_, model.domain_topic_)),
+                    "heldout_loglik_truth": oracle["heldout_loglik"]}
         perm = match_topics(true_tw, model.topic_word_)
         tw_err = topic_word_error(true_tw, model.topic_word_, permutation=perm)
         return {
@@ -197,7 +207,25 @@ def finite_task(problem, spec, rng, name):
 
     return Task(name=info["name"], info=info, data=train_corpus,
                 warmup_data=_warmup_corpus(train_corpus, check_random_state(0)),
-                make=_make_factorizer(n_topics), evaluate=evaluate, warm_predict=warm_predict)
+                make=_make_factorizer(n_topics if estimate is None else estimate.n_topics),
+                evaluate=evaluate, warm_predict=warm_predict)
+
+
+def _estimate(spec, data):
+    """The spectral SelectionResult when ``n_topics="auto"`` was asked for, else None."""
+    if spec["n_topics"] != "auto":
+        return None
+    from ..selection import select_n_topics
+
+    if isinstance(data, tuple):
+        return select_n_topics(data[0], domains=data[1], random_state=0)
+    return select_n_topics(data, random_state=0)
+
+
+def _estimate_info(estimate):
+    if estimate is None:
+        return {}
+    return {"n_topics_estimate": estimate.n_topics, "n_topics_selection": estimate.to_dict()}
 
 
 # ------------------------------------------------------------------ corpus without truth
@@ -219,6 +247,9 @@ def corpus_task(corpus, spec, rng, name):
     n_topics = spec["n_topics"]
     if n_topics is None:
         raise ValueError("n_topics is required to compare methods on a Corpus (it has no true topics)")
+    estimate = _estimate(spec, corpus)
+    if estimate is not None:
+        n_topics = estimate.n_topics
     if n_topics > corpus.n_words:
         raise ValueError(f"n_topics = {n_topics} is larger than the corpus vocabulary, n_words = "
                          f"{corpus.n_words}")
@@ -249,6 +280,7 @@ def corpus_task(corpus, spec, rng, name):
         "n_train_tokens": int(train_corpus.n_tokens),
         "n_heldout_documents": 0 if held_counts is None else int(held_counts.shape[0]),
         "tokens_per_domain": float(corpus.domain_lengths().mean()), "heldout": spec["heldout"],
+        **_estimate_info(estimate),
     }
 
     def evaluate(model):
@@ -294,7 +326,7 @@ def continuous_task(problem, spec, rng, name):
     X_test, domains_test, labels_test = problem["X_test"], problem["domains_test"], problem["labels_test"]
     true_dt = np.asarray(problem["domain_topic"], dtype=np.float64)
     n_domains, n_topics = true_dt.shape
-    if spec["n_topics"] is not None and spec["n_topics"] != n_topics:
+    if spec["n_topics"] not in (None, "auto") and spec["n_topics"] != n_topics:
         raise ValueError(f"n_topics = {spec['n_topics']} differs from the problem's {n_topics} classes; "
                          "leave n_topics=None")
     label_counts = np.bincount(domains * n_topics + labels, minlength=n_domains * n_topics)
@@ -314,12 +346,21 @@ def continuous_task(problem, spec, rng, name):
             "n_tokens": int(X.shape[0]), "n_train_tokens": int(X.shape[0]),
             "tokens_per_domain": X.shape[0] / n_domains, "heldout": 0.0, "oracle": oracle,
             "n_test": int(X_test.shape[0])}
+    estimate = _estimate(spec, (X, domains))
+    info.update(_estimate_info(estimate))
+    fit_topics = n_topics if estimate is None else estimate.n_topics
 
     def make(method, params, seed):
-        factorizer = make_factorizer(method, n_topics, random_state=seed, **params)
-        return DDFA(n_topics, factorizer=factorizer, random_state=seed)
+        factorizer = make_factorizer(method, fit_topics, random_state=seed, **params)
+        return DDFA(fit_topics, factorizer=factorizer, random_state=seed)
 
     def evaluate(model):
+        if model.topic_word_.shape[0] != n_topics:      # n_topics="auto" missed the truth
+            return {"topic_word_error": None, "topic_word_error_oracle": None,
+                    "topic_word_error_ratio": None, "domain_topic_error": None,
+                    "domain_topic_error_oracle": oracle["domain_topic_error"], "accuracy": None,
+                    "accuracy_bayes": oracle["accuracy"], "heldout_loglik": None,
+                    "heldout_loglik_truth": None, "factorize_time_s": None}
         words = model.discretizer_.words_
         # the factorization step alone, refitted on the same cluster counts and timed
         twin = clone(model.factorizer_)

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 
-from .._validation import (Interval, check_count_matrix, check_positive_int, check_random_state,
+from .._validation import (Interval, Options, check_count_matrix, check_positive_int, check_random_state,
                            validate_params)
 
 __all__ = ["Factorizer"]
@@ -70,13 +70,16 @@ class Factorizer(TransformerMixin, BaseEstimator):
     domain_topic_ : ndarray of shape (n_domains, n_topics)
         p_d(y) of the training domains; each row sums to one.
     n_topics_, n_words_in_, n_domains_ : int
+    n_topics_selection_ : SelectionResult or None
+        With ``n_topics="auto"``: the spectral estimate that chose
+        ``n_topics_`` (:func:`llstopic.select_n_topics`); else None.
     vocabulary_ : list of str or None
         The training corpus' vocabulary, when it had one.
     """
 
     _saved_attributes: tuple = ()
     _registry_name: str | None = None
-    _parameter_constraints: dict = {"n_topics": [Interval(Integral, 1, None)],
+    _parameter_constraints: dict = {"n_topics": [Interval(Integral, 1, None), Options(("auto",))],
                                     "random_state": ["random_state"]}
 
     #: iterations and duality-gap tolerance (nats per token) of the
@@ -112,12 +115,18 @@ class Factorizer(TransformerMixin, BaseEstimator):
 
         corpus = X if isinstance(X, Corpus) else Corpus._trusted(counts)
         n_domains, n_words = counts.shape
-        n_topics = check_positive_int(self.n_topics, "n_topics")
+        selection = _select_if_auto(self.n_topics, corpus)
+        n_topics = check_positive_int(self.n_topics if selection is None else selection.n_topics,
+                                      "n_topics")
         if n_topics > n_words:
             raise ValueError(f"n_topics = {n_topics} is larger than the number of words n_words = {n_words}")
         rng = check_random_state(getattr(self, "random_state", None))
-        self._check_params(corpus)
-        topic_word, domain_topic = self._fit(corpus, rng)
+        requested, self.n_topics = self.n_topics, n_topics   # subclasses read self.n_topics
+        try:
+            self._check_params(corpus)
+            topic_word, domain_topic = self._fit(corpus, rng)
+        finally:
+            self.n_topics = requested
         self.topic_word_ = _normalize_rows(np.asarray(topic_word, dtype=np.float64), "topic_word")
         self.domain_topic_ = _normalize_rows(np.asarray(domain_topic, dtype=np.float64), "domain_topic")
         expect = {"topic_word_": (n_topics, n_words), "domain_topic_": (n_domains, n_topics)}
@@ -126,6 +135,7 @@ class Factorizer(TransformerMixin, BaseEstimator):
                 raise RuntimeError(f"{type(self).__name__}._fit returned {attr[:-1]} of shape "
                                    f"{getattr(self, attr).shape}, expected {shape}")
         self.n_topics_ = n_topics
+        self.n_topics_selection_ = selection
         self.n_words_in_ = n_words
         self.n_domains_ = n_domains
         self.vocabulary_ = vocabulary
@@ -316,6 +326,21 @@ class Factorizer(TransformerMixin, BaseEstimator):
 
         self._check_fitted()
         save_factorizer(self, path)
+
+
+def _select_if_auto(n_topics, corpus):
+    """The spectral :func:`~llstopic.select_n_topics` result when ``n_topics == "auto"``, else None.
+
+    Its eigensolver is seeded with 0, not from the factorizer's generator, so a
+    fit with ``"auto"`` equals a fit with the estimated number at the same seed.
+    """
+    if not isinstance(n_topics, str):
+        return None
+    if n_topics != "auto":
+        raise TypeError(f"n_topics must be an integer or 'auto', got str: {n_topics!r}")
+    from ..selection import select_n_topics
+
+    return select_n_topics(corpus, method="spectral", random_state=0)
 
 
 def _normalize_rows(matrix, name):

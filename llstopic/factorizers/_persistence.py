@@ -67,7 +67,12 @@ BASE_ATTRIBUTES = {
     "vocabulary_": [None, Strings("n_words_in_")],
     "topic_word_": Array(np.float64, ("n_topics_", "n_words_in_"), "simplex"),
     "domain_topic_": Array(np.float64, ("n_domains_", "n_topics_"), "simplex"),
+    # n_topics="auto": the SelectionResult, saved as its to_dict() and rebuilt (and checked) by
+    # SelectionResult.from_dict on load; None otherwise; absent from older files
+    "n_topics_selection_": [None, dict],
 }
+#: base attributes that files written before they existed lack
+_OPTIONAL_BASE = ("n_topics_selection_",)
 
 
 def _attribute_table(klass):
@@ -169,7 +174,8 @@ def _check_names(klass, names, fname):
             raise ValueError(f"{fname}: attribute {name!r} would shadow a method or class "
                              f"attribute of {klass.__name__}; refused")
     # attributes added after format version 1 may be absent from older files
-    missing = sorted(set(table) - set(names) - set(getattr(klass, "_optional_attributes", ())))
+    optional = set(_OPTIONAL_BASE) | set(getattr(klass, "_optional_attributes", ()))
+    missing = sorted(set(table) - set(names) - optional)
     if missing:
         raise ValueError(f"{fname}: attribute(s) {', '.join(missing)} missing")
     return table
@@ -203,6 +209,8 @@ def save_factorizer(model, path):
     arrays, scalars = {}, {}
     for attr, spec in table.items():
         value = getattr(model, attr, None)
+        if attr == "n_topics_selection_" and value is not None:
+            value = value.to_dict()
         if isinstance(spec, Array) or isinstance(value, np.ndarray):
             arrays[attr] = np.asarray(value)
         else:
@@ -350,9 +358,21 @@ def _load(archive, fname):
         if table[attr] is not None and not isinstance(table[attr], Array):
             raise ValueError(f"{fname}: {attr} must be saved as a JSON value, not an array")
     sizes = _check_scalars(scalars, table, fname)
-    if sizes["n_topics_"] != model.n_topics:
+    selection = sizes.get("n_topics_selection_")
+    if selection is not None:
+        from ..selection import SelectionResult
+
+        try:
+            selection = sizes["n_topics_selection_"] = SelectionResult.from_dict(selection)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{fname}: n_topics_selection_: {exc}") from None
+    chosen = model.n_topics if selection is None else selection.n_topics
+    if model.n_topics == "auto" and selection is None:
+        raise ValueError(f"{fname}: n_topics='auto' but no n_topics_selection_ was saved")
+    if sizes["n_topics_"] != chosen:
         raise ValueError(f"{fname}: n_topics_ = {sizes['n_topics_']} disagrees with the parameter "
-                         f"n_topics = {model.n_topics}")
+                         f"n_topics = {model.n_topics!r}"
+                         + ("" if selection is None else f" (estimated {selection.n_topics})"))
     arrays = {}
     for attr in array_names:
         dtype, shape = _read_member(archive, members[attr], fname)

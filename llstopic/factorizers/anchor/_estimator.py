@@ -281,11 +281,18 @@ class AnchorWords(Factorizer):
         timings = {}
         with _numba_threads(self.n_jobs) as n_threads:
             start = time.perf_counter()
-            if representation == "domain":
+            # llstopic.selection fits one corpus for several n_topics and shares the
+            # space, which does not depend on n_topics unless rectified or projected
+            shared = getattr(self, "_shared_spaces", None)
+            space = None if shared is None else shared.get(representation)
+            if space is None and representation == "domain":
                 space = _spaces.DomainSpace(corpus.counts)
-            else:
+            elif space is None:
                 space = _spaces.CooccurrenceSpace(corpus.counts, rectify=bool(self.rectify),
                                                   n_topics=n_topics, rng=rng, budget=budget)
+            if shared is not None and (representation == "domain"
+                                       or (not self.rectify and space.dense is not None)):
+                shared[representation] = space
             timings["representation"] = time.perf_counter() - start
 
             start = time.perf_counter()
