@@ -333,3 +333,106 @@ def largest_domain_size_brute(labels, domain_topic):
         if all(n <= a for n, a in zip(need, available)):
             return m
     return 0
+
+
+# ---------------------------------------------------------------- EM over the non-zeros
+
+
+def loglik_rows(counts, domain_topic, topic_word, smoothing):
+    """Per-row log-likelihood of a dense count matrix under the smoothed mixture
+    (1 - s) * domain_topic @ topic_word + s / n_words, one cell at a time."""
+    counts = np.asarray(counts, dtype=np.float64)
+    n_domains, n_words = counts.shape
+    out = np.zeros(n_domains)
+    for d in range(n_domains):
+        for w in range(n_words):
+            if counts[d, w] > 0:
+                p = (1 - smoothing) * float(domain_topic[d] @ topic_word[:, w]) + smoothing / n_words
+                out[d] += counts[d, w] * (np.log(p) if p > 0 else -np.inf)
+    return out
+
+
+def em_step(counts, domain_topic, topic_word, smoothing, prior, update_topics):
+    """One EM step on a dense count matrix, written out with explicit responsibilities.
+
+    Returns ``(new_domain_topic, word_topic_counts, row_loglik)``: the M-step's
+    p_d(y) with pseudo-count ``prior``, the expected counts n_wk of shape
+    (n_words, n_topics) (zeros when not ``update_topics``), and the input's
+    per-row log-likelihood.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    n_domains, n_words = counts.shape
+    n_topics = topic_word.shape[0]
+    doc_counts = np.zeros((n_domains, n_topics))
+    word_counts = np.zeros((n_words, n_topics))
+    for d in range(n_domains):
+        for w in range(n_words):
+            c = counts[d, w]
+            if c == 0:
+                continue
+            joint = (1 - smoothing) * domain_topic[d] * topic_word[:, w]
+            p = joint.sum() + smoothing / n_words
+            if joint.sum() <= 0:
+                continue
+            r = joint / p  # topic responsibilities; the background keeps 1 - r.sum()
+            doc_counts[d] += c * r
+            if update_topics:
+                word_counts[w] += c * r
+    new = domain_topic.copy()
+    for d in range(n_domains):
+        total = doc_counts[d].sum() + n_topics * prior
+        if total > 0:
+            new[d] = (doc_counts[d] + prior) / total
+    return new, word_counts, loglik_rows(counts, domain_topic, topic_word, smoothing)
+
+
+def normalize_word_counts(word_counts, prior, word_topic):
+    """Topics' M-step: (n_wk + prior) / sum_w (n_wk + prior), a column at a time;
+    a column with zero total keeps ``word_topic``'s."""
+    out = np.array(word_topic, dtype=np.float64, copy=True)
+    for k in range(word_counts.shape[1]):
+        column = word_counts[:, k] + prior
+        if column.sum() > 0:
+            out[:, k] = column / column.sum()
+    return out
+
+
+def squarem_norms(x, fx, ffx):
+    """(|r|^2, |v|^2) of r = log fx - log x, v = log ffx - 2 log fx + log x over
+    the entries where all three are positive."""
+    used = (x > 0) & (fx > 0) & (ffx > 0)
+    l0, l1, l2 = np.log(x[used]), np.log(fx[used]), np.log(ffx[used])
+    r = l1 - l0
+    v = l2 - 2 * l1 + l0
+    return float(r @ r), float(v @ v)
+
+
+def squarem_extrapolate(x, fx, ffx, alpha):
+    """exp(log x - 2 alpha r + alpha^2 v) (log ffx where x or fx is 0; 0 where
+    ffx is 0), each row normalised."""
+    out = np.zeros_like(x)
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            if ffx[i, j] <= 0:
+                continue
+            if x[i, j] > 0 and fx[i, j] > 0:
+                l0, l1, l2 = np.log(x[i, j]), np.log(fx[i, j]), np.log(ffx[i, j])
+                out[i, j] = np.exp(l0 - 2 * alpha * (l1 - l0) + alpha ** 2 * (l2 - 2 * l1 + l0))
+            else:
+                out[i, j] = ffx[i, j]
+        out[i] = out[i] / out[i].sum() if out[i].sum() > 0 else ffx[i]
+    return out
+
+
+def em_polish(counts, topic_word, domain_topic, n_steps, *, prior=0.0, smoothing=0.0,
+              fixed_topics=False):
+    """``n_steps`` plain EM steps with the twins above; returns (topic_word, domain_topic)."""
+    topic_word = np.array(topic_word, dtype=np.float64)
+    domain_topic = np.array(domain_topic, dtype=np.float64)
+    for _ in range(n_steps):
+        new_dt, word_counts, _ = em_step(counts, domain_topic, topic_word, smoothing, prior,
+                                         not fixed_topics)
+        if not fixed_topics:
+            topic_word = normalize_word_counts(word_counts, prior, topic_word.T).T
+        domain_topic = new_dt
+    return topic_word, domain_topic

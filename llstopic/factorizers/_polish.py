@@ -1,0 +1,357 @@
+"""Likelihood polish: EM (or MAP-EM) over the CSR non-zeros, from any factorizer's answer.
+
+Anchor words are a method of moments; a few EM steps take their answer to the
+nearby optimum of the likelihood
+
+    L = sum_{(d, w) non-zero} count * log((1 - s) * domain_topic[d] @ topic_word[:, w] + s / n_words)
+
+(``s`` = ``smoothing``, a fixed uniform background, 0 by default), or of the
+log-posterior ``L + prior * (sum log domain_topic + sum log topic_word)``
+under symmetric Dirichlet(1 + prior) priors on every row of both factors
+(``prior`` is a pseudo-count added to every expected count; 0 is plain
+maximum likelihood).  Each EM step is one pass over the non-zeros
+(:func:`llstopic._kernels.em.em_step`, O(nnz * K) time, memory
+``n_threads * n_words * K`` float64 beyond the factors) and never decreases
+that objective.
+
+SQUAREM (Varadhan & Roland 2008, scheme S3) accelerates it: from x, two EM
+steps give F(x) and F(F(x)); the extrapolated point, taken in log
+coordinates so it stays positive and on the simplex, is accepted only if its
+objective is at least that of F(x), else the cycle falls back to the plain
+step F(F(x)).  The objectives of the accepted points therefore never
+decrease (``PolishResult.objective_history``), accelerated or not.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._kernels import em as _em
+from .._validation import check_positive_int
+from ._likelihood import (_check_bool, _check_counts, _check_factor, _check_real, _check_shapes,
+                          _numba_threads, log_likelihood)
+
+__all__ = ["PolishResult", "polish", "log_likelihood"]
+
+logger = logging.getLogger(__name__)
+
+#: SQUAREM's step-length bound grows by this factor after an accepted
+#: extrapolation that used the whole bound, and shrinks by it after a rejected one.
+_STEP_FACTOR = 4.0
+
+
+@dataclass(frozen=True)
+class PolishResult:
+    """What :func:`polish` did.
+
+    Attributes
+    ----------
+    topic_word : ndarray of shape (n_topics, n_words)
+        The polished p(x|y) (the input, normalised, when ``fixed_topics``).
+    domain_topic : ndarray of shape (n_domains, n_topics)
+        The polished p_d(y).
+    n_iter : int
+        EM steps run (passes over the non-zeros that produced a new point,
+        including SQUAREM's rejected extrapolations); one more pass computes
+        ``loglik_after``.
+    loglik_before, loglik_after : float
+        Log-likelihood per token of the input and of the returned factors.
+    history : ndarray of shape (n_points,)
+        Log-likelihood per token of every accepted point, from the input
+        (``history[0] == loglik_before``) to the result (``history[-1] ==
+        loglik_after``).
+    objective_history : ndarray of shape (n_points,)
+        The objective per token at the same points: ``history`` plus the
+        log-prior per token (equal to ``history`` when ``prior == 0``); never
+        decreases.
+    converged : bool
+        Whether the relative change of the objective per token fell below ``tol``.
+    n_rejected : int
+        SQUAREM extrapolations rejected in favour of the plain EM step.
+    """
+
+    topic_word: np.ndarray
+    domain_topic: np.ndarray
+    n_iter: int
+    loglik_before: float
+    loglik_after: float
+    history: np.ndarray
+    objective_history: np.ndarray
+    converged: bool
+    n_rejected: int = 0
+
+
+# ------------------------------------------------------------------ passes
+class _Passes:
+    """The EM passes over one corpus, with their work buffers allocated once."""
+
+    def __init__(self, counts, data, n_topics, smoothing, prior, fixed_topics, n_chunks):
+        self.indptr, self.indices, self.data = counts.indptr, counts.indices, data
+        self.smoothing, self.prior, self.fixed = smoothing, prior, fixed_topics
+        n_domains, n_words = counts.shape
+        # chunks of rows balanced by non-zeros, one per thread
+        targets = np.linspace(0, counts.nnz, n_chunks + 1)
+        bounds = np.searchsorted(counts.indptr, targets, side="left").astype(np.int64)
+        bounds[0], bounds[-1] = 0, n_domains
+        self.bounds = np.maximum.accumulate(bounds)
+        self.scratch = np.empty((n_chunks, n_topics))
+        shape = (1, 1, 1) if fixed_topics else (n_chunks, n_words, n_topics)
+        self.word_counts = np.empty(shape)
+        self.row_loglik = np.empty(n_domains)
+        self.n_tokens = float(data.sum())
+
+    def _objective(self, loglik, domain_topic, word_topic):
+        if self.prior == 0.0:
+            return loglik
+        log_prior = self.log_prior_rows(domain_topic).sum()
+        if not self.fixed:
+            log_prior += self.log_prior_rows(word_topic).sum()
+        return loglik + log_prior
+
+    def log_prior_rows(self, values):
+        """prior * sum of log of each row of ``values`` (a new array)."""
+        out = np.empty(values.shape[0])
+        _em.sum_log_rows(values, out)
+        return self.prior * out
+
+    def row_objective(self, domain_topic):
+        """Each row's objective at the point the last pass evaluated (a new array)."""
+        if self.prior == 0.0:
+            return self.row_loglik.copy()
+        return self.row_loglik + self.log_prior_rows(domain_topic)
+
+    def step(self, domain_topic, word_topic, out_domain_topic, out_word_topic):
+        """One EM step into the OUT buffers; (loglik, objective) per token of the INPUT."""
+        _em.em_step(self.indptr, self.indices, self.data, domain_topic, word_topic, self.smoothing,
+                    self.prior, self.bounds, self.scratch, out_domain_topic, self.word_counts,
+                    self.row_loglik, not self.fixed)
+        if not self.fixed:
+            _em.normalize_word_counts(self.word_counts[0], self.prior, word_topic, out_word_topic)
+        loglik = float(self.row_loglik.sum())
+        return loglik / self.n_tokens, self._objective(loglik, domain_topic, word_topic) / self.n_tokens
+
+    def evaluate(self, domain_topic, word_topic):
+        """(loglik, objective) per token of a point, without a step."""
+        _em.loglik_nonzeros(self.indptr, self.indices, self.data, domain_topic, word_topic,
+                            self.smoothing, self.row_loglik)
+        loglik = float(self.row_loglik.sum())
+        return loglik / self.n_tokens, self._objective(loglik, domain_topic, word_topic) / self.n_tokens
+
+
+def _zero_probability_error(counts, domain_topic, word_topic, row_loglik):
+    d = int(np.flatnonzero(~np.isfinite(row_loglik))[0])
+    start, end = counts.indptr[d], counts.indptr[d + 1]
+    words = counts.indices[start:end]
+    prob = word_topic[words] @ domain_topic[d]
+    w = int(words[np.flatnonzero(prob <= 0)[0]]) if (prob <= 0).any() else int(words[0])
+    return ValueError(
+        f"the starting factors give probability 0 to word {w}, counted in domain {d} (log-likelihood "
+        "-inf), and EM cannot leave such a point; pass prior > 0 or smoothing > 0, or start from "
+        "factors that give every counted word a positive probability")
+
+
+# ------------------------------------------------------------------ driver
+def polish(counts, topic_word, domain_topic, *, max_iter=50, tol=1e-6, prior=0.0, smoothing=0.0,
+           fixed_topics=False, accelerate=True, n_threads=None):
+    """Polish a factorization by EM (or MAP-EM) on the likelihood of the counts.
+
+    Parameters
+    ----------
+    counts : Corpus, array-like or scipy sparse matrix of shape (n_domains, n_words)
+        Non-negative integer counts.
+    topic_word : array-like of shape (n_topics, n_words)
+        Starting p(x|y); rows on the simplex (within 1e-6; renormalised).
+    domain_topic : array-like of shape (n_domains, n_topics)
+        Starting p_d(y); rows on the simplex (within 1e-6; renormalised).
+    max_iter : int >= 0, default=50
+        EM steps (passes over the non-zeros) at most; 0 only evaluates.
+    tol : float > 0, default=1e-6
+        Stop when the relative change of the objective per token between
+        two accepted points is below ``tol``.
+    prior : float >= 0, default=0
+        Pseudo-count added to every expected count of both factors (of
+        ``domain_topic`` only when ``fixed_topics``): the MAP point under
+        symmetric Dirichlet(1 + prior) priors; 0 is maximum likelihood.
+    smoothing : float in [0, 1), default=0
+        Weight of a fixed uniform background in the model (see the module
+        docstring).
+    fixed_topics : bool, default=False
+        Keep ``topic_word`` fixed and update p_d(y) only: maximum-likelihood
+        (or MAP) inference of the proportions.  Then, with ``smoothing == 0``,
+        tokens of words that no topic produces are left out (their cost is
+        -inf whatever p_d(y) is), as in ``Factorizer._infer_domain_topic``.
+    accelerate : bool, default=True
+        SQUAREM with a monotonicity safeguard (module docstring); False runs
+        plain EM.
+    n_threads : int >= 1, optional
+        Numba threads for the call (default: all numba has); the previous
+        count is restored on return.  Results are reproducible for a given
+        ``n_threads`` (the reduction order depends on it).
+
+    Returns
+    -------
+    PolishResult
+
+    Raises
+    ------
+    ValueError, TypeError
+        For bad arguments, before any pass; ValueError after the first pass
+        if ``prior == smoothing == 0`` and the start gives a counted word
+        probability 0 (EM cannot leave such a point).
+    """
+    counts = _check_counts(counts)
+    tw_shape, dt_shape = _check_shapes(counts, topic_word, domain_topic)
+    topic_word = _check_factor(topic_word, "topic_word", tw_shape, simplex=True)
+    domain_topic = _check_factor(domain_topic, "domain_topic", dt_shape, simplex=True)
+    max_iter = check_positive_int(max_iter, "max_iter", minimum=0)
+    tol = _check_real(tol, "tol", low=0.0, low_open=True)
+    prior = _check_real(prior, "prior", low=0.0)
+    smoothing = _check_real(smoothing, "smoothing", low=0.0, high=1.0)
+    fixed_topics = _check_bool(fixed_topics, "fixed_topics")
+    accelerate = _check_bool(accelerate, "accelerate")
+    n_threads = check_positive_int(n_threads, "n_threads", allow_none=True)
+
+    word_topic = np.ascontiguousarray(topic_word.T)
+    data = counts.data
+    if fixed_topics and smoothing == 0.0:
+        uncovered = word_topic.sum(axis=1) <= 0.0
+        if uncovered[counts.indices].any():
+            data = np.where(uncovered[counts.indices], 0, data)
+            if not data.any():
+                raise ValueError("fixed_topics: no counted word is produced by any topic")
+    with _numba_threads(n_threads) as n_chunks:
+        passes = _Passes(counts, data, tw_shape[0], smoothing, prior, fixed_topics, n_chunks)
+        run = _squarem if accelerate else _plain_em
+        return run(passes, counts, domain_topic, word_topic, max_iter, tol)
+
+
+class _Trace:
+    """The accepted points' figures, the convergence test and the logging."""
+
+    def __init__(self, passes, counts, tol):
+        self.passes, self.counts, self.tol = passes, counts, tol
+        self.loglik, self.objective = [], []
+        self.n_iter = 0  # EM passes run
+        self.n_rejected = 0
+        self.converged = False
+
+    def accept(self, figures, domain_topic, word_topic):
+        """Record the (loglik, objective) of an accepted point after the pass that evaluated
+        it (a pass is counted here or, for a rejected extrapolation, in ``reject``);
+        True if converged."""
+        self.n_iter += 1
+        loglik, objective = figures
+        if not self.loglik and not np.isfinite(loglik) and self.passes.prior == 0.0 \
+                and self.passes.smoothing == 0.0:
+            raise _zero_probability_error(self.counts, domain_topic, word_topic, self.passes.row_loglik)
+        self.loglik.append(loglik)
+        self.objective.append(objective)
+        logger.debug("polish: step %d, log-likelihood %.8f, objective %.8f per token", self.n_iter, loglik,
+                     objective)
+        if len(self.objective) < 2 or not np.isfinite(self.objective[-2]):
+            return False
+        previous = self.objective[-2]
+        change = abs(objective - previous) / max(abs(previous), np.finfo(float).tiny)
+        self.converged = change < self.tol
+        return self.converged
+
+    def result(self, domain_topic, word_topic):
+        converged = self.converged
+        figures = self.passes.evaluate(domain_topic, word_topic)
+        self.loglik.append(figures[0])
+        self.objective.append(figures[1])
+        logger.info("polish: %d EM steps (%d extrapolations rejected), log-likelihood per token "
+                    "%.6f -> %.6f, %s", self.n_iter, self.n_rejected, self.loglik[0], self.loglik[-1],
+                    "converged" if converged else "not converged")
+        return PolishResult(topic_word=np.ascontiguousarray(word_topic.T), domain_topic=domain_topic,
+                            n_iter=self.n_iter, loglik_before=self.loglik[0], loglik_after=self.loglik[-1],
+                            history=np.array(self.loglik), objective_history=np.array(self.objective),
+                            converged=converged, n_rejected=self.n_rejected)
+
+
+def _buffers(passes, domain_topic, word_topic, n):
+    """n more (domain_topic, word_topic) work points; the topics are shared when they stay fixed."""
+    if passes.fixed:
+        return [(np.empty_like(domain_topic), word_topic) for _ in range(n)]
+    return [(np.empty_like(domain_topic), np.empty_like(word_topic)) for _ in range(n)]
+
+
+def _plain_em(passes, counts, domain_topic, word_topic, max_iter, tol):
+    trace = _Trace(passes, counts, tol)
+    x, fx = (domain_topic, word_topic), _buffers(passes, domain_topic, word_topic, 1)[0]
+    while trace.n_iter < max_iter:
+        converged = trace.accept(passes.step(*x, *fx), *x)
+        x, fx = fx, x
+        if converged:
+            break
+    return trace.result(*x)
+
+
+def _row_norms(x, fx, ffx):
+    """|r|^2 and |v|^2 of SQUAREM (log coordinates), row by row."""
+    rr, vv = np.empty(x.shape[0]), np.empty(x.shape[0])
+    _em.squarem_norms(x, fx, ffx, rr, vv)
+    return rr, vv
+
+
+def _clamp(rr, vv, step_max):
+    """SQUAREM's S3 step lengths -|r|/|v|, clamped to [-step_max, -1], and whether
+    each was clamped at -step_max."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw = np.where(vv > 0.0, -np.sqrt(rr / vv), -1.0)
+    alpha = np.minimum(np.maximum(raw, -step_max), -1.0)
+    return alpha, raw <= -step_max
+
+
+def _squarem(passes, counts, domain_topic, word_topic, max_iter, tol):
+    """SQUAREM cycles: x -> F(x) -> F(F(x)) -> extrapolated x' -> F(x') (if x' is accepted).
+
+    One step length for the whole point.  (With the topics fixed the rows are
+    independent problems; a step length and acceptance test per row was tried
+    and needed as many passes on ``llstopic compare``'s problems, so it is not
+    used.)
+    """
+    trace = _Trace(passes, counts, tol)
+    points = [(domain_topic, word_topic)] + _buffers(passes, domain_topic, word_topic, 3)
+    current = 0  # index of x in points; the three others hold F(x), F(F(x)), x'
+    step_max = 1.0
+    while trace.n_iter < max_iter:
+        i_fx, i_ffx, i_xp = (i for i in range(4) if i != current)
+        x, fx, ffx, xp = points[current], points[i_fx], points[i_ffx], points[i_xp]
+        if trace.accept(passes.step(*x, *fx), *x) or trace.n_iter == max_iter:
+            return trace.result(*fx)
+        figures_fx = passes.step(*fx, *ffx)
+        if trace.accept(figures_fx, *fx) or trace.n_iter == max_iter:
+            return trace.result(*ffx)
+        rr, vv = (float(a.sum()) for a in _row_norms(x[0], fx[0], ffx[0]))
+        if not passes.fixed:
+            # the topics' distributions are the columns of word_topic: use rows of the transpose
+            rows = [np.ascontiguousarray(point[1].T) for point in (x, fx, ffx)]
+            rr, vv = (total + float(a.sum()) for total, a in zip((rr, vv), _row_norms(*rows)))
+        alpha, clamped = (v.item() for v in _clamp(np.array(rr), np.array(vv), step_max))
+        if alpha == -1.0:  # the extrapolation is F(F(x)) itself: continue from there
+            step_max *= _STEP_FACTOR if clamped else 1.0
+            current = i_ffx
+            continue
+        _em.squarem_extrapolate(x[0], fx[0], ffx[0], np.full(x[0].shape[0], alpha), xp[0])
+        if not passes.fixed:
+            extrapolated = np.empty_like(rows[0])
+            _em.squarem_extrapolate(*rows, np.full(rows[0].shape[0], alpha), extrapolated)
+            xp[1][...] = extrapolated.T
+        figures_xp = passes.step(*xp, *x)  # F(x') overwrites x, no longer needed
+        if figures_xp[1] >= figures_fx[1]:
+            if trace.accept(figures_xp, *xp):
+                return trace.result(*x)
+            step_max *= _STEP_FACTOR if clamped else 1.0
+            # F(x') sits in points[current]: it is the next x
+        else:
+            trace.n_iter += 1
+            trace.n_rejected += 1
+            logger.debug("polish: extrapolation with step %.3g rejected (objective %.8f < %.8f per token)",
+                         alpha, figures_xp[1], figures_fx[1])
+            step_max = max(1.0, step_max / _STEP_FACTOR)
+            current = i_ffx
+    return trace.result(*points[current])
