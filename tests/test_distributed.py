@@ -101,14 +101,14 @@ def test_from_bag_gives_the_corpus_and_names_a_bad_document(client, docs):
         lld.from_bag(client, bag)
 
 
-def test_word_counts_and_filter_words_follow_corpus_filter_words(client):
+def test_vocabulary_counts_and_filter_words_follow_corpus_filter_words(client):
     # words 1, 3, 4 and 6 tie at 4 tokens: keep_n = 3 must keep the lower ids, as Corpus does
     dense = np.array([[4, 1, 0, 2, 1, 0, 2, 5],
                       [0, 1, 0, 1, 2, 0, 1, 5],
                       [3, 2, 1, 1, 1, 9, 1, 5]])
     corpus = Corpus(dense, vocabulary=list("abcdefgh"))
     parted = lld.from_corpus(client, corpus, 2)
-    counts = lld.word_counts(client, parted)
+    counts = lld.vocabulary_counts(client, parted)
     np.testing.assert_array_equal(counts.word_counts, corpus.word_counts())
     np.testing.assert_array_equal(counts.domain_frequencies, (dense > 0).sum(axis=0))
     for kwargs in ({"keep_n": 3}, {"keep_n": 4, "max_domain_fraction": 0.9},
@@ -193,6 +193,22 @@ def test_polish_equals_single_process(client, docs, parted, options):
     np.testing.assert_allclose(got.topic_word, want.topic_word, rtol=0, atol=POLISH_ATOL)
     np.testing.assert_allclose(got.domain_topic, want.domain_topic, rtol=0, atol=POLISH_ATOL)
     assert np.all(np.diff(got.objective_history) >= -1e-12)
+
+
+def test_polish_checks_its_starting_point(client, docs, parted):
+    topic_word = AnchorWords(4, random_state=0).fit(docs).topic_word_
+    start = ml_domain_topic(docs.counts, topic_word)
+    start[130] *= 2.0   # global row 130 is row 30 of the second partition
+    with pytest.raises(ValueError, match="row 130 sums to 2"):
+        lld.polish(client, parted, topic_word, start, max_iter=1)
+    blocks = lld.infer_domain_topic(client, lld.from_corpus(client, docs, 2), topic_word)
+    with pytest.raises(ValueError, match="blocks of"):
+        lld.polish(client, parted, topic_word, blocks, max_iter=1)
+    zero = topic_word.copy()
+    zero[:, docs.counts.indices[0]] = 0.0   # a counted word no topic produces
+    zero /= zero.sum(axis=1, keepdims=True)
+    with pytest.raises(ValueError, match=r"probability 0 to a word counted in domain \d+"):
+        lld.polish(client, parted, zero, np.full((docs.n_domains, 4), 0.25), max_iter=2)
 
 
 # ---------------------------------------------------------- lost workers

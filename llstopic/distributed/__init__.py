@@ -37,8 +37,8 @@ from ._anchor import fit_anchor_words, infer_domain_topic
 from ._corpus import (PartitionedCorpus, RowBlocks, from_bag, from_corpus, gather_corpus,
                       read_mm, read_uci)
 from ._polish import polish
-from ._vocab import WordCounts, filter_words, word_counts
+from ._vocab import VocabularyCounts, filter_words, vocabulary_counts
 
-__all__ = ["PartitionedCorpus", "RowBlocks", "WordCounts", "read_uci", "read_mm", "from_bag",
-           "from_corpus", "gather_corpus", "word_counts", "filter_words", "fit_anchor_words",
+__all__ = ["PartitionedCorpus", "RowBlocks", "VocabularyCounts", "read_uci", "read_mm", "from_bag",
+           "from_corpus", "gather_corpus", "vocabulary_counts", "filter_words", "fit_anchor_words",
            "infer_domain_topic", "polish"]

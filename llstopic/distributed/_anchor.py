@@ -29,11 +29,12 @@ import scipy.sparse as sp
 
 from .._validation import check_positive_int, check_random_state
 from ..factorizers._base import _normalize_rows
+from ..factorizers._likelihood import _check_factor
 from ..factorizers.anchor import AnchorWords
 from ..factorizers.anchor import _spaces
 from . import _tasks
 from ._corpus import RowBlocks, _check_client, put, submit, tree_sum
-from ._vocab import _check_corpus, word_counts
+from ._vocab import _check_corpus, vocabulary_counts
 
 __all__ = ["fit_anchor_words", "infer_domain_topic"]
 
@@ -154,10 +155,13 @@ def infer_domain_topic(client, corpus, topic_word, *, max_iter=1000, tol=1e-9, n
     RowBlocks
         Shape (n_domains, n_topics), one block per partition, left on the workers.
     """
-    topic_word = np.ascontiguousarray(topic_word, dtype=np.float64)
-    if topic_word.ndim != 2 or topic_word.shape[1] != corpus.n_words:
-        raise ValueError(f"topic_word must have shape (n_topics, {corpus.n_words}), got "
-                         f"{topic_word.shape}")
+    _check_client(client)
+    _check_corpus(corpus)
+    if np.ndim(topic_word) != 2:
+        raise ValueError(f"topic_word must be 2-dimensional (n_topics, n_words), got shape "
+                         f"{np.shape(topic_word)}")
+    topic_word = _check_factor(topic_word, "topic_word", (np.shape(topic_word)[0], corpus.n_words),
+                               simplex=False)
     shared = put(client, topic_word)
     futures = tuple(submit(client, _tasks.ml_domain_topic, f, shared, int(max_iter), float(tol),
                                   n_threads) for f in corpus.partitions)
@@ -192,13 +196,17 @@ def fit_anchor_words(client, corpus, model, *, n_threads=1, block_bytes=BLOCK_BY
 
     Notes
     -----
-    Memory per worker: its partitions' CSR plus, per running task, one block
-    of ``block_bytes`` (three during a pairwise sum); above the 1 GiB budget
-    the anchor search also sends each worker the V x m projection and returns
-    a V x m product (m = ``max(1000, 20 * n_topics)``).  On the client: the
-    dense Q (V^2 float64, within the budget) or the V x m projection and one
-    block of rows at a time, as in a single-process fit; for the domain
-    representation, the whole (few-documents) count matrix.
+    Memory per worker: its partitions' CSR (12 bytes per non-zero) plus, per
+    running task, the int64/float64 CSR and CSC copies the co-occurrence
+    kernel reads (about 3x the CSR, transient) and one dense block of at most
+    ``block_bytes`` (rows of Q, n_rows x V float64; three blocks during a
+    pairwise sum).  When the dense Q exceeds the 1 GiB budget, the anchor
+    search instead sends the workers the V x m projection and each returns
+    one V x m block (m = ``min(V, max(1000, 20 * n_topics))``).  On the
+    client: the dense Q (V^2 float64, within the budget) or the V x m
+    projection and one block of rows at a time, as in a single-process fit;
+    for the domain representation, the whole count matrix (few, long
+    documents: it *is* the representation).
     """
     _check_client(client)
     _check_corpus(corpus)
@@ -211,7 +219,7 @@ def fit_anchor_words(client, corpus, model, *, n_threads=1, block_bytes=BLOCK_BY
         raise ValueError(f"n_topics = {n_topics} is larger than the number of words n_words = "
                          f"{corpus.n_words}")
     rng = check_random_state(model.random_state)
-    counts = word_counts(client, corpus)
+    counts = vocabulary_counts(client, corpus)
     if counts.n_tokens == 0:
         raise ValueError("corpus holds no tokens (every count is zero); at least one token is "
                          "required")

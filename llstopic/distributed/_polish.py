@@ -36,7 +36,7 @@ from ..factorizers._polish import _STEP_FACTOR, _clamp, _row_norms, _Trace
 from . import _tasks
 from ._anchor import infer_domain_topic
 from ._corpus import RowBlocks, _check_client, put, submit, tree_sum
-from ._vocab import _check_corpus, word_counts
+from ._vocab import _check_corpus, vocabulary_counts
 
 __all__ = ["polish"]
 
@@ -257,7 +257,7 @@ def polish(client, corpus, topic_word, domain_topic=None, *, max_iter=50, tol=1e
     n_threads = check_positive_int(n_threads, "n_threads")
 
     word_topic = np.ascontiguousarray(topic_word.T)
-    counts = word_counts(client, corpus)
+    counts = vocabulary_counts(client, corpus)
     if counts.n_tokens == 0:
         raise ValueError("corpus holds no tokens (every count is zero)")
     n_tokens, uncovered = float(counts.n_tokens), None

@@ -11,11 +11,11 @@ from .._validation import check_positive_int
 from . import _tasks
 from ._corpus import PartitionedCorpus, _check_client, put, submit, tree_sum
 
-__all__ = ["WordCounts", "word_counts", "filter_words"]
+__all__ = ["VocabularyCounts", "vocabulary_counts", "filter_words"]
 
 
 @dataclass(frozen=True)
-class WordCounts:
+class VocabularyCounts:
     """Vocabulary statistics of a corpus, reduced from its partitions (exact int64 sums).
 
     Attributes
@@ -39,7 +39,7 @@ class WordCounts:
     used_word_counts: np.ndarray
 
 
-def word_counts(client, corpus):
+def vocabulary_counts(client, corpus):
     """Word totals and document frequencies, computed per partition and summed.
 
     Parameters
@@ -49,13 +49,13 @@ def word_counts(client, corpus):
 
     Returns
     -------
-    WordCounts
+    VocabularyCounts
     """
     _check_client(client)
     _check_corpus(corpus)
     parts = [submit(client, _tasks.word_stats, f) for f in corpus.partitions]
     n_docs, n_tokens, n_used, counts, freq, used = client.gather(tree_sum(client, parts))
-    return WordCounts(np.asarray(counts, np.int64), np.asarray(freq, np.int64), int(n_docs),
+    return VocabularyCounts(np.asarray(counts, np.int64), np.asarray(freq, np.int64), int(n_docs),
                       int(n_tokens), int(n_used), np.asarray(used, np.int64))
 
 
@@ -108,7 +108,7 @@ def filter_words(client, corpus, *, min_count=1, min_domains=1, max_domain_fract
         ``kept_words`` maps each new id to its id in ``corpus``; documents keep
         their rows, even when emptied.
     """
-    counts = word_counts(client, corpus)
+    counts = vocabulary_counts(client, corpus)
     kept = kept_words(counts, counts.n_domains, min_count=min_count, min_domains=min_domains,
                       max_domain_fraction=max_domain_fraction, keep_n=keep_n)
     new_id = np.full(corpus.n_words, -1, dtype=np.int64)
