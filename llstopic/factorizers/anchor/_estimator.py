@@ -276,11 +276,8 @@ class AnchorWords(Factorizer):
     def _fit(self, corpus, rng):
         representation, sample = self._plan
         del self._plan
-        n_topics = self.n_topics
-        budget = _spaces.MEMORY_BUDGET
-        timings = {}
-        with _numba_threads(self.n_jobs) as n_threads:
-            start = time.perf_counter()
+
+        def make_space():
             # llstopic.selection fits one corpus for several n_topics and shares the
             # space, which does not depend on n_topics unless rectified or projected
             shared = getattr(self, "_shared_spaces", None)
@@ -289,10 +286,35 @@ class AnchorWords(Factorizer):
                 space = _spaces.DomainSpace(corpus.counts)
             elif space is None:
                 space = _spaces.CooccurrenceSpace(corpus.counts, rectify=bool(self.rectify),
-                                                  n_topics=n_topics, rng=rng, budget=budget)
+                                                  n_topics=self.n_topics, rng=rng,
+                                                  budget=_spaces.MEMORY_BUDGET)
             if shared is not None and (representation == "domain"
                                        or (not self.rectify and space.dense is not None)):
                 shared[representation] = space
+            return space
+
+        topic_word = self._fit_space(make_space, sample, corpus.vocabulary, rng)
+        start = time.perf_counter()
+        domain_topic = self._infer_domain_topic(corpus.counts, topic_word)
+        self.fit_timings_["proportions"] = time.perf_counter() - start
+        return topic_word, domain_topic
+
+    # SEAM (issue 17, llstopic.distributed): everything of the fit between the
+    # space and p_d(y), callable with a space built elsewhere (from statistics
+    # reduced on a Dask cluster).  Re-apply after a rewrite of this module as:
+    # "_fit_space(make_space, sample, vocabulary, rng) -> topic_word".
+    def _fit_space(self, make_space, sample, vocabulary, rng):
+        """p(x|y) from the space ``make_space()`` builds (called inside the numba
+        thread bound and timed as ``representation``) and the candidate sample
+        (see ``_check_params``).  Sets every fitted attribute of the search and
+        the recovery, and ``fit_timings_`` without ``proportions``; returns
+        ``topic_word`` of shape (n_topics, n_words)."""
+        n_topics = self.n_topics
+        budget = _spaces.MEMORY_BUDGET
+        timings = {}
+        with _numba_threads(self.n_jobs) as n_threads:
+            start = time.perf_counter()
+            space = make_space()
             timings["representation"] = time.perf_counter() - start
 
             start = time.perf_counter()
@@ -312,16 +334,12 @@ class AnchorWords(Factorizer):
         self.representation_ = space.name
         self.n_iter_ = int(n_iter.max(initial=0))
         self._warn_unconverged(gap, n_iter)
-        vocabulary = corpus.vocabulary
         self.anchor_words_ = None if vocabulary is None else [vocabulary[a] for a in self.anchors_]
         # Bayes: p(x|y) is proportional to p(y|x) p(x)
         topic_word = (topic_given_word * space.word_weight[:, None]).T
         topic_word /= topic_word.sum(axis=1, keepdims=True)
-        start = time.perf_counter()
-        domain_topic = self._infer_domain_topic(corpus.counts, topic_word)
-        timings["proportions"] = time.perf_counter() - start
         self.fit_timings_ = timings
-        return topic_word, domain_topic
+        return topic_word
 
     def _default_min_count(self, space, sample):
         """The data-derived candidate threshold (see ``min_count`` in the class docstring)."""
@@ -353,7 +371,7 @@ class AnchorWords(Factorizer):
             warnings.warn(f"the candidate rows span only {int(info[0])} affinely independent "
                           f"directions for n_topics = {n_topics}: some anchors are not "
                           "identifiable (try fewer topics or a smaller min_count)",
-                          RuntimeWarning, stacklevel=4)
+                          RuntimeWarning, stacklevel=5)
         return candidates[found]
 
     def _recover(self, space, n_threads):
@@ -391,4 +409,4 @@ class AnchorWords(Factorizer):
             warnings.warn(f"the per-word solver reached max_iter = {self.max_iter} for "
                           f"{int(stuck.sum())} words (largest duality gap "
                           f"{float(gap[stuck].max()):.3g} > tol = {self.tol}); "
-                          "increase max_iter or tol", ConvergenceWarning, stacklevel=4)
+                          "increase max_iter or tol", ConvergenceWarning, stacklevel=5)
