@@ -10,6 +10,7 @@ garbage.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -80,10 +81,24 @@ def _py(value):
 
 
 def check_finite_array(array, name, *, ndim=None, dtype=np.float64):
-    """Convert to a float array, rejecting non-numeric input and NaN/inf."""
+    """Convert to a float array, rejecting non-numeric and complex input and NaN/inf.
+
+    Complex input raises a ``TypeError`` (numpy's cast would silently drop
+    the imaginary part, with only a ``ComplexWarning``).
+    """
+    source_dtype = getattr(array, "dtype", None)
+    if source_dtype is not None and np.issubdtype(source_dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real, got complex dtype {source_dtype}; "
+                        "pass the real part explicitly (e.g. X.real) if that is intended")
     try:
-        arr = np.asarray(array, dtype=dtype)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            arr = np.asarray(array, dtype=dtype)
+    except np.exceptions.ComplexWarning:
+        raise TypeError(f"{name} must be real, it holds complex values") from None
     except (TypeError, ValueError) as exc:
+        if "complex" in str(exc):
+            raise TypeError(f"{name} must be real, it holds complex values") from None
         raise TypeError(f"{name} must be numeric, could not convert it: {exc}") from None
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
