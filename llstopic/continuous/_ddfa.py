@@ -21,18 +21,23 @@ and examples of one label share one point p(d|y) of the domain simplex.
 
 from __future__ import annotations
 
+import logging
+import time
 import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 
 from . import _discriminator as _disc
-from ._discretizer import DomainDiscretizer, check_fitted
+from ._discretizer import _PRECOMPUTED_NAME, DomainDiscretizer, _is_precomputed, check_fitted
+from ._logistic import row_chunks
 from .._validation import (check_id_array, check_positive_int,
                           check_random_state, seed_from)
 from ..corpus import Corpus
 
 __all__ = ["DDFA"]
+
+logger = logging.getLogger(__name__)
 
 #: ``DDFA`` warns when the condition number of P_{D|Y} exceeds this.
 _CONDITION_WARN = 100.0
@@ -83,9 +88,18 @@ class DDFA(BaseEstimator):
         while NMF and LDA return whichever one their optimiser reaches, which
         can mix clusters across labels; ``benchmarks/bench_ddfa.py`` compares
         them.
+    discriminator : None, classifier or "precomputed"
+        Passed to the default :class:`DomainDiscretizer` (see there): a
+        classifier to cross-fit, or ``"precomputed"``, when ``fit`` and
+        ``predict``/``predict_proba`` take held-out p(d|x) of shape
+        (n_examples, n_domains) in place of X (the protocol: each row of the
+        training probabilities comes from a model that did not see that
+        example).  For a classifier trained elsewhere pass
+        ``discretizer=DomainDiscretizer(discriminator=model, cv="prefit")``.
+        Give either this or ``discretizer``.
     discretizer : DomainDiscretizer, optional
         Cloned; ``n_words`` is set when it has none.  ``None``: the default
-        :class:`DomainDiscretizer`.
+        :class:`DomainDiscretizer` with ``discriminator``.
     random_state : None, int or numpy.random.Generator
         Turned into one Generator, which seeds the discretizer and the
         factorizer (when they have no seed of their own).
@@ -109,6 +123,10 @@ class DDFA(BaseEstimator):
         2-norm condition number of P_{D|Y}.  The adjustment can amplify the
         error of p(d|x) by up to this factor; a warning is issued above 100.
     n_domains_, n_words_, n_features_in_ : int
+    timings_ : dict
+        Seconds spent in each phase of ``fit``: ``"discriminate"``,
+        ``"discretize"``, ``"factorize"`` and ``"adjust"`` (P_{D|Y} and its
+        pseudo-inverse).  The phases are also logged (``logging.INFO``).
 
     Examples
     --------
@@ -122,11 +140,12 @@ class DDFA(BaseEstimator):
     (600, 2)
     """
 
-    def __init__(self, n_topics, *, n_words=None, factorizer="nmf", discretizer=None,
-                 random_state=None):
+    def __init__(self, n_topics, *, n_words=None, factorizer="nmf", discriminator=None,
+                 discretizer=None, random_state=None):
         self.n_topics = n_topics
         self.n_words = n_words
         self.factorizer = factorizer
+        self.discriminator = discriminator
         self.discretizer = discretizer
         self.random_state = random_state
 
@@ -148,10 +167,14 @@ class DDFA(BaseEstimator):
 
     def _make_discretizer(self, n_words, seed):
         if self.discretizer is None:
-            return DomainDiscretizer(n_words, random_state=seed)
+            return DomainDiscretizer(n_words, discriminator=self.discriminator, random_state=seed)
         if not isinstance(self.discretizer, DomainDiscretizer):
             raise TypeError(f"discretizer must be a DomainDiscretizer, got "
                             f"{type(self.discretizer).__name__}")
+        if self.discriminator is not None:
+            raise ValueError("give the discriminator either to DDFA (discriminator=...) or to "
+                             "its discretizer, not both: DDFA got discriminator = "
+                             f"{self.discriminator!r} and discretizer = {self.discretizer!r}")
         discretizer = clone(self.discretizer)
         if self.n_words is not None or discretizer.n_words is None:
             discretizer.set_params(n_words=n_words)
@@ -165,6 +188,8 @@ class DDFA(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_examples, n_features)
+            Finite real features; with ``discriminator="precomputed"`` the
+            held-out p(d|x) of shape (n_examples, n_domains).
         domains : array-like of int, shape (n_examples,)
             Domain id of each example; every id in ``0..n_domains-1`` occurs.
 
@@ -182,7 +207,9 @@ class DDFA(BaseEstimator):
         rng = check_random_state(self.random_state)
         discretizer = self._make_discretizer(n_words, seed_from(rng))
         factorizer = self._make_factorizer(n_topics, seed_from(rng))
-        X, domains, n_domains = _disc.check_training_data(X, domains)
+        precomputed = _is_precomputed(discretizer.discriminator)
+        X, domains, n_domains = _disc.check_training_data(
+            X, domains, _PRECOMPUTED_NAME if precomputed else "X")
         if n_domains < n_topics:
             warnings.warn(
                 f"n_domains = {n_domains} < n_topics = {n_topics}: the latent labels are not "
@@ -191,9 +218,17 @@ class DDFA(BaseEstimator):
                 "arbitrary mixtures",
                 UserWarning, stacklevel=2)
         discretizer.fit(X, domains)
-        corpus = Corpus.from_tokens(discretizer.words_, domains, n_words=discretizer.n_words_,
-                                    n_domains=n_domains, vocabulary=discretizer.vocabulary())
+        timings = dict(discretizer.timings_)
+        start = time.perf_counter()
+        mask = discretizer.held_out_mask_
+        corpus = Corpus.from_tokens(discretizer.words_[mask], domains[mask],
+                                    n_words=discretizer.n_words_, n_domains=n_domains,
+                                    vocabulary=discretizer.vocabulary())
         factorizer.fit(corpus)
+        timings["factorize"] = time.perf_counter() - start
+        logger.info("factorize (%s, %d tokens): %.2f s", type(factorizer).__name__,
+                    corpus.n_tokens, timings["factorize"])
+        start = time.perf_counter()
         domain_topic = factorizer.domain_topic_
         domain_prior = np.bincount(domains, minlength=n_domains) / domains.shape[0]
         topic_prior = domain_prior @ domain_topic
@@ -208,6 +243,9 @@ class DDFA(BaseEstimator):
                 "factor, so p(y|x) and the predictions are unreliable; more or more distinct "
                 "domains help",
                 UserWarning, stacklevel=2)
+        adjust = np.linalg.pinv(domain_given_topic)                          # (n_topics, n_domains)
+        timings["adjust"] = time.perf_counter() - start
+        logger.info("adjust: %.3f s, cond(P_D|Y) = %.3g", timings["adjust"], condition)
         self.discretizer_ = discretizer
         self.factorizer_ = factorizer
         self.domain_topic_ = domain_topic
@@ -216,18 +254,24 @@ class DDFA(BaseEstimator):
         self.topic_prior_ = topic_prior
         self.domain_given_topic_ = domain_given_topic
         self.condition_number_ = condition
-        self._adjust = np.linalg.pinv(domain_given_topic)                    # (n_topics, n_domains)
+        self._adjust = adjust
         self.n_domains_ = n_domains
         self.n_words_ = discretizer.n_words_
         self.n_features_in_ = X.shape[1]
+        self.timings_ = timings
         return self
 
     def predict_proba(self, X, domains=None):
         """p_d(y|x), or p(y|x) when ``domains`` is None.
 
+        Computed in row chunks, so memory stays bounded beyond the input and
+        the output.
+
         Parameters
         ----------
         X : array-like of shape (n_examples, n_features)
+            With ``discriminator="precomputed"``: p(d|x), shape
+            (n_examples, n_domains).
         domains : array-like of int, shape (n_examples,), optional
             Domain id of each example, among those seen in ``fit``.
 
@@ -244,7 +288,13 @@ class DDFA(BaseEstimator):
             if domains.shape[0] != X.shape[0]:
                 raise ValueError(f"X and domains must have the same length, got {X.shape[0]} rows "
                                  f"in X and {domains.shape[0]} domain ids")
-        domain_proba = self.discretizer_.domain_proba(X)
+        out = np.empty((X.shape[0], self._adjust.shape[0]))
+        for rows in row_chunks(X.shape[0], max(X.shape[1], self.n_domains_)):
+            out[rows] = self._posterior(self.discretizer_._domain_proba(X[rows]),
+                                        None if domains is None else domains[rows])
+        return out
+
+    def _posterior(self, domain_proba, domains):
         topic_proba = _disc.project_rows_onto_simplex(domain_proba @ self._adjust.T)
         if domains is None:
             return topic_proba
