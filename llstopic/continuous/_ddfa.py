@@ -30,7 +30,7 @@ from sklearn.base import BaseEstimator, clone
 
 from . import _discriminator as _disc
 from ._discretizer import _PRECOMPUTED_NAME, DomainDiscretizer, _is_precomputed, check_fitted
-from ._logistic import row_chunks
+from ._default import row_chunks
 from .._validation import (check_id_array, check_positive_int,
                           check_random_state, seed_from)
 from ..corpus import Corpus

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from . import _discriminator as _disc
-from ._logistic import row_chunks
+from ._default import row_chunks
 from .._validation import (check_finite_array, check_id_array, check_positive_int,
                           check_random_state, seed_from)
 from ..corpus import Corpus
@@ -36,6 +36,9 @@ _MINIBATCH_ABOVE = 20_000
 #: MiniBatchKMeans: restarts and batch size.
 _MINIBATCH_N_INIT = 3
 _MINIBATCH_BATCH = 4096
+#: Up to this many entries of p(d|x) k-means runs on one thread: its OpenMP threads
+#: slowed it by up to 50x on a shared 2-core machine (0.03 s against 4 s on digits).
+_ONE_THREAD = 2**20
 #: What ``fit`` receives in place of X with ``discriminator="precomputed"``.
 _PRECOMPUTED_NAME = "X (the precomputed p(d|x))"
 
@@ -82,13 +85,17 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
     discriminator : None, classifier or "precomputed"
         Any scikit-learn classifier with ``predict_proba`` (cloned unless
         ``cv="prefit"``); ``"precomputed"``: ``X`` holds held-out p(d|x),
-        rows on the simplex, column d for domain id d.  ``None``:
-        standardised features (more than 100 features: their 100 leading
-        principal components, unwhitened) and multinomial logistic
-        regression, its penalty walked from strong to weak with warm starts,
-        stopped at the first rise of the held-out domain log-loss and chosen
-        by the one-standard-error rule (calibrated probabilities matter more
-        than accuracy here); see :mod:`llstopic.continuous._logistic`.
+        rows on the simplex, column d for domain id d.  ``None``: the
+        features standardised (more than 100 features: their 50 leading
+        principal components, unwhitened), then, up to 10,000 examples, a
+        kernel logistic regression (300 Nystroem RBF features), its penalty
+        walked from strong to weak with warm starts, stopped at the first
+        rise of the held-out domain log-loss and chosen by the
+        one-standard-error rule (calibrated probabilities matter more than
+        accuracy here); above 10,000 examples a one-hidden-layer MLP (100
+        units, early stopping), whose cost grows linearly.  See
+        :mod:`llstopic.continuous._default` for the measurements behind
+        these choices.
     clusterer : clusterer, optional
         A scikit-learn clusterer with ``fit`` and ``predict``; it is cloned and
         its ``n_clusters`` (or ``n_components``) set to ``n_words``.
@@ -134,7 +141,8 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
         The ``cv`` mode used (``"auto"`` resolved; ``"precomputed"``).
     n_words_, n_domains_, n_features_in_ : int
     C_ : float or None
-        ``C`` chosen for the default discriminator (None otherwise).
+        ``C`` chosen for the default kernel logistic regression (None for
+        the MLP and for other discriminators).
     held_out_log_loss_ : float
         Held-out log-loss of the discriminator, in nats per example; compare
         with the entropy of the domain sizes, the loss of a discriminator
@@ -277,7 +285,7 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
         start = time.perf_counter()
         clusterer = self._make_clusterer(n_words, n_domains, held_out.shape[0], cluster_seed)
         # k-means' OpenMP threads contend badly on a busy machine; small problems use one
-        with threadpool_limits(1) if held_out.size <= _disc._SMALL else nullcontext():
+        with threadpool_limits(1) if held_out.size <= _ONE_THREAD else nullcontext():
             clusterer.fit(held_out)
         params = clusterer.get_params()
         n_words_ = int(params["n_clusters"] if "n_clusters" in params else params["n_components"])

@@ -14,7 +14,7 @@ over-confident.  Three ways to get them (``DomainDiscretizer(cv=...)``):
 * ``"prefit"``: a discriminator the user trained on *other* data; every
   example's p(d|x) is held out by construction.
 
-The default discriminator lives in :mod:`._logistic`.
+The default discriminator lives in :mod:`._default`.
 """
 
 from __future__ import annotations
@@ -26,15 +26,13 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from . import _logistic
+from . import _default
 from .._validation import check_finite_array, check_id_array, check_probability_rows
 
 __all__ = []
 
 logger = logging.getLogger(__name__)
 
-#: Up to this many entries k-means runs on one thread (see ``_logistic._SMALL``).
-_SMALL = 2**20
 #: With ``cv="auto"`` more examples than this use a single held-out split.
 _SPLIT_ABOVE = 50_000
 #: Row sums of precomputed p(d|x) may differ from one by this much (float32 softmax output).
@@ -124,7 +122,7 @@ def aligned_proba(model, X, n_domains, name="discriminator"):
 def chunked_proba(model, X, n_domains, name="discriminator"):
     """:func:`aligned_proba` over row chunks of bounded size."""
     out = np.empty((X.shape[0], n_domains))
-    for rows in _logistic.row_chunks(X.shape[0], max(X.shape[1], n_domains)):
+    for rows in _default.row_chunks(X.shape[0], max(X.shape[1], n_domains)):
         out[rows] = aligned_proba(model, X[rows], n_domains, name)
     return out
 
@@ -132,7 +130,7 @@ def chunked_proba(model, X, n_domains, name="discriminator"):
 def held_out_log_loss(proba, domains):
     """Mean of -log p(d_i|x_i), in nats per example."""
     picked = proba[np.arange(domains.shape[0]), domains]
-    return float(-np.mean(np.log(np.clip(picked, _logistic._EPS, None))))
+    return float(-np.mean(np.log(np.clip(picked, _default._EPS, None))))
 
 
 def make_pairs(domains, mode, held_out, seed):
@@ -155,7 +153,7 @@ def discriminate(X, domains, n_domains, discriminator, mode, held_out, seed):
     domains : ndarray of int64, shape (n_examples,)
         Every id in ``range(n_domains)`` occurs, often enough for ``mode``.
     discriminator : classifier with ``predict_proba``, or None
-        ``None``: the default of :mod:`._logistic`.
+        ``None``: the default of :mod:`._default`.
     mode : {"folds", "split", "prefit"}
     held_out : float
         Share of the examples held out of each fit.
@@ -180,8 +178,8 @@ def discriminate(X, domains, n_domains, discriminator, mode, held_out, seed):
         mask[test] = True
     refit = mode == "folds"
     if discriminator is None:
-        proba, final, C = _logistic.fit_logistic(X, domains, n_domains, pairs, refit=refit,
-                                                 seed=seed, aligned_proba=aligned_proba)
+        proba, final, C = _default.fit_default(X, domains, n_domains, pairs, refit=refit,
+                                               seed=seed, aligned_proba=aligned_proba)
         return proba, mask, final, C
     proba = np.zeros((n, n_domains))
     model = None
