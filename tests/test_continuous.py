@@ -167,7 +167,12 @@ def test_ddfa_recovers_planted_labels_and_mixes(factorizer):
     perm = match_labels(labels, predicted, 3)
     error = domain_topic_error(domain_topic, model.domain_topic_, permutation=perm)
     assert error <= 2 * sampling_error + 0.01
-    assert matched_accuracy(labels, model.discretizer_.words_) >= oracle_accuracy - 0.05
+    # the clusters (2 per label by default) are pure: the majority label of each holds
+    # all but a few of its examples (purity measured 1.0 with each factorizer)
+    words = model.discretizer_.words_
+    counts = np.zeros((model.n_words_, 3))
+    np.add.at(counts, (words, labels), 1)
+    assert model.n_words_ == 6 and counts.max(axis=1).sum() / labels.shape[0] >= 0.95
     assert model.condition_number_ < 10
 
 

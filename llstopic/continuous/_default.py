@@ -265,15 +265,16 @@ def fit_default(X, domains, n_domains, pairs, *, refit, seed, aligned_proba):
         seed = int(rng.integers(2**31 - 1))
         proba = np.zeros((Z.shape[0], n_domains))
         for train, test in pairs:
-            final = _fit(_mlp(seed), Z, domains, train)
+            final = _fit(_mlp(seed, train.shape[0]), Z, domains, train)
             proba[test] = _predict(final, Z, test, n_domains, aligned_proba)
         if refit:
-            final = _fit(_mlp(seed), Z, domains, np.arange(Z.shape[0]))
+            final = _fit(_mlp(seed, Z.shape[0]), Z, domains, np.arange(Z.shape[0]))
     return proba, DefaultDiscriminator([("features", features), ("model", final)]), C
 
 
-def _mlp(seed):
-    return MLPClassifier(_MLP_HIDDEN, alpha=_MLP_ALPHA, batch_size=_MLP_BATCH, early_stopping=True,
+def _mlp(seed, n_rows):
+    batch = min(_MLP_BATCH, n_rows * 9 // 10)   # early stopping trains on 90% of the rows
+    return MLPClassifier(_MLP_HIDDEN, alpha=_MLP_ALPHA, batch_size=batch, early_stopping=True,
                          max_iter=_MAX_EPOCHS, random_state=seed)
 
 
