@@ -184,7 +184,9 @@ class DomainFeatures(TransformerMixin, BaseEstimator):
 
 
 class DefaultDiscriminator(Pipeline):
-    """The fitted default discriminator: :class:`DomainFeatures`, then logistic regression.
+    """The fitted default discriminator: :class:`DomainFeatures`, then the model.
+
+    The model step (``"model"``) is the kernel logistic regression or the MLP.
 
     A plain ``Pipeline``, except that ``predict_proba`` runs BLAS on one thread
     for small inputs (see ``_SMALL``).

@@ -262,6 +262,9 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
         X, domains, n_domains = _disc.check_training_data(X, domains, name)
         mode = self._check_discriminator(X.shape[0])
         self._check_sizes(domains, n_domains, mode)
+        if n_words is not None and n_words > X.shape[0]:
+            raise ValueError(f"n_words = {n_words} is larger than the number of examples "
+                             f"{X.shape[0]}")
         rng = check_random_state(self.random_state)
         cluster_seed, split_seed = seed_from(rng), seed_from(rng)
         start = time.perf_counter()
