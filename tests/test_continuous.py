@@ -102,7 +102,7 @@ def test_projection_matches_slow_twin():
 # ------------------------------------------------------------ the adjust step
 def test_adjust_is_exact_with_oracle_parts():
     X, domains, labels, domain_topic, domain_given_topic = oracle_problem()
-    model = DDFA(3, factorizer=FixedFactorizer(3, domain_topic=domain_topic),
+    model = DDFA(3, n_words=3, factorizer=FixedFactorizer(3, domain_topic=domain_topic),
                  discretizer=DomainDiscretizer(
                      discriminator=OracleDiscriminator(domain_given_topic)),
                  random_state=0).fit(X, domains)
@@ -134,7 +134,7 @@ def test_adjust_formula_on_noisy_proba():
 
 def test_zero_posterior_row_falls_back_to_domain_mix():
     X, domains, labels, domain_topic, domain_given_topic = oracle_problem()
-    model = DDFA(3, factorizer=FixedFactorizer(3, domain_topic=domain_topic),
+    model = DDFA(3, n_words=3, factorizer=FixedFactorizer(3, domain_topic=domain_topic),
                  discretizer=DomainDiscretizer(
                      discriminator=OracleDiscriminator(domain_given_topic)),
                  random_state=0).fit(X, domains)

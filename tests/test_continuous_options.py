@@ -32,7 +32,7 @@ def fitted_disc(problem):
 def test_precomputed_oracle_proba_gives_exact_labels():
     X, domains, labels, domain_topic, domain_given_topic = oracle_problem()
     proba = domain_given_topic[:, labels].T                       # exact p(d|x) = p(d|y)
-    model = DDFA(3, factorizer=FixedFactorizer(3, domain_topic=domain_topic),
+    model = DDFA(3, n_words=3, factorizer=FixedFactorizer(3, domain_topic=domain_topic),
                  discriminator="precomputed", random_state=0).fit(proba, domains)
     assert model.discretizer_.cv_ == "precomputed" and model.discretizer_.C_ is None
     np.testing.assert_allclose(model.predict_proba(proba, domains), np.eye(3)[labels], atol=1e-9)
