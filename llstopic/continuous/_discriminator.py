@@ -1,53 +1,59 @@
-"""Cross-fitted domain discriminators p(d|x) and the simplex projection.
+"""Held-out domain posteriors p(d|x): cross-fitting, a single split, or a prefit model.
 
 Private helpers of :mod:`llstopic.continuous`.  The discriminator is trained
-on (x, domain id) pairs, never on labels.  Every training example gets a
-*held-out* p(d|x), predicted by a discriminator that did not see it
-(cross-fitting over stratified folds); the clustering of DDFA is fitted on
-these, because a discriminator's in-sample probabilities are over-confident.
+on (x, domain id) pairs, never on labels.  The clustering of DDFA must be
+fitted on *held-out* p(d|x), predicted by a discriminator that did not see
+the example, because a discriminator's in-sample probabilities are
+over-confident.  Three ways to get them (``DomainDiscretizer(cv=...)``):
+
+* ``"folds"``: cross-fitting over stratified folds; every example gets a
+  held-out p(d|x); the final discriminator is refitted on all examples.
+* ``"split"``: one stratified split; only the held-out part is clustered
+  and counted, and the discriminator of the training part is final (the
+  latent-label-shift reference code's protocol; half the cost or less).
+* ``"prefit"``: a discriminator the user trained on *other* data; every
+  example's p(d|x) is held out by construction.
+
+The default discriminator lives in :mod:`._default`.
 """
 
 from __future__ import annotations
 
+import logging
 from numbers import Real
-from contextlib import nullcontext
 
 import numpy as np
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 from sklearn.base import clone
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from .._validation import Interval, check_finite_array, check_id_array, check_param
+from . import _default
+from .._validation import (Interval, check_finite_array, check_id_array, check_param,
+                           check_probability_rows)
 
 __all__ = []
 
-#: Inverse regularisation strengths tried by the default discriminator, weakest
-#: regularisation last (the warm-started path runs in this order).
-_C_GRID = np.logspace(-3, 1, 9)
-#: Iteration cap of the default discriminator's L-BFGS solver.
-_MAX_ITER = 1000
-#: The regularisation path stops after this many grid steps without a new best loss.
-_PATIENCE = 2
-#: Below this many entries of X the default discriminator runs BLAS on one
-#: thread: its matrices are tiny and extra BLAS threads only contend (measured
-#: 10-20x slower on a loaded 2-core machine with OpenBLAS' default threads).
-_SMALL = 2**20
-#: Probabilities are clipped here before taking logs in the held-out log-loss.
-_EPS = 1e-15
+logger = logging.getLogger(__name__)
+
+#: With ``cv="auto"`` more examples than this use a single held-out split.
+_SPLIT_ABOVE = 50_000
+#: Row sums of precomputed p(d|x) may differ from one by this much (float32 softmax output).
+_PROBA_ATOL = 1e-4
+#: The values of ``cv``.
+CV_MODES = ("auto", "folds", "split", "prefit")
 
 
-def check_training_data(X, domains):
+def check_training_data(X, domains, name="X"):
     """Validate training data; return (X float64 2-D, domains int64, n_domains)."""
-    X = check_finite_array(X, "X", ndim=2)
+    X = check_finite_array(X, name, ndim=2)
     domains = check_id_array(domains, "domains")
     if X.shape[0] != domains.shape[0]:
         raise ValueError(f"X and domains must have the same length, got {X.shape[0]} rows in X "
                          f"and {domains.shape[0]} domain ids")
     if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"X must have at least one example and one feature, got shape {X.shape}")
+        raise ValueError(f"{name} must have at least one example and one feature, got shape "
+                         f"{X.shape}")
     n_domains = int(domains.max()) + 1
     if n_domains < 2:
         raise ValueError(f"domains must hold at least 2 distinct domains, got only domain id(s) "
@@ -62,16 +68,30 @@ def check_training_data(X, domains):
     return X, domains, n_domains
 
 
+def check_domain_proba(proba, name, n_domains):
+    """Validate precomputed p(d|x): finite, real, rows on the simplex, one column per domain."""
+    proba = check_finite_array(proba, name, ndim=2)
+    if proba.shape[1] != n_domains:
+        raise ValueError(f"{name} has {proba.shape[1]} column(s) but there are {n_domains} "
+                         f"domains (ids 0..{n_domains - 1}); precomputed p(d|x) needs one column "
+                         "per domain, in domain-id order")
+    proba = check_probability_rows(proba, name, atol=_PROBA_ATOL)
+    return proba / proba.sum(axis=1, keepdims=True)
+
+
 def n_folds_from_held_out(held_out):
     """Number of cross-fitting folds for a held-out share in (0, 0.5]."""
     held_out = check_param(held_out, "held_out", [Interval(Real, 0, 0.5, closed="right")])
     return max(2, int(round(1.0 / float(held_out))))
 
 
-def default_discriminator(C):
-    """Standardisation followed by multinomial logistic regression."""
-    return Pipeline([("scale", StandardScaler()),
-                     ("logistic", LogisticRegression(C=float(C), max_iter=_MAX_ITER))])
+def resolve_cv(cv, n_examples):
+    """``cv`` checked, and ``"auto"`` resolved by size (``"split"`` above ``_SPLIT_ABOVE``)."""
+    if not isinstance(cv, str) or cv not in CV_MODES:
+        raise ValueError(f"cv must be one of {list(CV_MODES)}, got {cv!r}")
+    if cv == "auto":
+        return "split" if n_examples > _SPLIT_ABOVE else "folds"
+    return cv
 
 
 def aligned_proba(model, X, n_domains, name="discriminator"):
@@ -80,90 +100,95 @@ def aligned_proba(model, X, n_domains, name="discriminator"):
     A model trained on a fold that lacks some domain predicts fewer columns;
     those domains get probability zero.
     """
-    proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+    proba = np.asarray(model.predict_proba(X))
+    if np.iscomplexobj(proba):
+        raise TypeError(f"{name}.predict_proba returned complex values")
+    proba = proba.astype(np.float64, copy=False)
     classes = getattr(model, "classes_", None)
     classes = np.arange(proba.shape[1]) if classes is None else np.asarray(classes)
     if proba.ndim != 2 or proba.shape != (X.shape[0], classes.shape[0]):
         raise ValueError(f"{name}.predict_proba returned shape {proba.shape}, expected "
                          f"({X.shape[0]}, {classes.shape[0]})")
+    classes = check_id_array(classes, f"{name}.classes_", upper=n_domains, upper_name="n_domains")
     if not np.all(np.isfinite(proba)) or (proba < 0).any():
         raise ValueError(f"{name}.predict_proba returned a negative or non-finite probability")
     out = np.zeros((X.shape[0], n_domains))
-    out[:, classes.astype(np.int64)] = proba
+    out[:, classes] = proba
     sums = out.sum(axis=1, keepdims=True)
     if (sums <= 0).any():
         raise ValueError(f"{name}.predict_proba returned a row with zero total probability")
     return out / sums
 
 
-def _held_out_log_loss(proba, domains):
-    return float(-np.mean(np.log(np.clip(proba[np.arange(domains.shape[0]), domains], _EPS, None))))
+def chunked_proba(model, X, n_domains, name="discriminator"):
+    """:func:`aligned_proba` over row chunks of bounded size."""
+    out = np.empty((X.shape[0], n_domains))
+    for rows in _default.row_chunks(X.shape[0], max(X.shape[1], n_domains)):
+        out[rows] = aligned_proba(model, X[rows], n_domains, name)
+    return out
 
 
-def cross_fit(X, domains, n_domains, discriminator, n_folds, seed):
-    """Held-out p(d|x) of every training example, and the final discriminator.
+def held_out_log_loss(proba, domains):
+    """Mean of -log p(d_i|x_i), in nats per example."""
+    picked = proba[np.arange(domains.shape[0]), domains]
+    return float(-np.mean(np.log(np.clip(picked, _default._EPS, None))))
+
+
+def make_pairs(domains, mode, held_out, seed):
+    """(train, test) index pairs of ``mode`` ``"folds"`` or ``"split"``, stratified by domain."""
+    index = np.arange(domains.shape[0])
+    if mode == "folds":
+        n_folds = n_folds_from_held_out(held_out)
+        return list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(index, domains))
+    train, test = train_test_split(index, test_size=float(held_out), stratify=domains,
+                                   random_state=seed)
+    return [(np.sort(train), np.sort(test))]
+
+
+def discriminate(X, domains, n_domains, discriminator, mode, held_out, seed):
+    """Held-out p(d|x), and the final discriminator.
 
     Parameters
     ----------
     X : ndarray of shape (n_examples, n_features)
     domains : ndarray of int64, shape (n_examples,)
-        Every id in ``range(n_domains)`` occurs at least ``n_folds`` times.
+        Every id in ``range(n_domains)`` occurs, often enough for ``mode``.
     discriminator : classifier with ``predict_proba``, or None
-        ``None``: :func:`default_discriminator` with ``C`` chosen from
-        ``_C_GRID`` by held-out log-loss.
-    n_folds : int
+        ``None``: the default of :mod:`._default`.
+    mode : {"folds", "split", "prefit"}
+    held_out : float
+        Share of the examples held out of each fit.
     seed : int
-        Seed of the fold assignment.
 
     Returns
     -------
-    held_out_proba : ndarray of shape (n_examples, n_domains)
-        p(d|x) of each example from the discriminator of the fold holding it out.
+    proba : ndarray of shape (n_examples, n_domains)
+        Held-out p(d|x); rows outside ``mask`` are zero.
+    mask : ndarray of bool, shape (n_examples,)
+        Which examples have a held-out p(d|x) (all but for ``"split"``).
     final : fitted classifier
-        Trained on all examples (with the chosen ``C`` for the default).
     C : float or None
-        The chosen inverse regularisation strength (None for a user discriminator).
-    log_loss : float
-        Held-out log-loss of ``held_out_proba``.
+        Inverse regularisation strength chosen by the default discriminator.
     """
-    folds = list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(X, domains))
-    if discriminator is not None:
-        held_out = np.zeros((X.shape[0], n_domains))
-        for train, test in folds:
-            model = clone(discriminator).fit(X[train], domains[train])
-            held_out[test] = aligned_proba(model, X[test], n_domains)
-        final = clone(discriminator).fit(X, domains)
-        return held_out, final, None, _held_out_log_loss(held_out, domains)
-
-    with threadpool_limits(1, user_api="blas") if X.size <= _SMALL else nullcontext():
-        return _default_path(X, domains, n_domains, folds)
-
-
-def _default_path(X, domains, n_domains, folds):
-    """Cross-fit :func:`default_discriminator` over ``_C_GRID``; see :func:`cross_fit`."""
-    # A warm-started regularisation path per fold, from strong to weak
-    # regularisation, stopped once the held-out loss has risen _PATIENCE times
-    # in a row past its minimum (the weakly regularised fits are the slow ones).
-    standardized = []
-    for train, test in folds:
-        scaler = StandardScaler().fit(X[train])
-        standardized.append((scaler.transform(X[train]), scaler.transform(X[test])))
-    models = [LogisticRegression(max_iter=_MAX_ITER, warm_start=True) for _ in folds]
-    best_loss, best_C, best_proba, rises = np.inf, None, None, 0
-    for C in _C_GRID:
-        proba = np.zeros((X.shape[0], n_domains))
-        for (train, test), (Z_train, Z_test), model in zip(folds, standardized, models):
-            model.set_params(C=float(C)).fit(Z_train, domains[train])
-            proba[test] = aligned_proba(model, Z_test, n_domains)
-        loss = _held_out_log_loss(proba, domains)
-        if loss < best_loss:
-            best_loss, best_C, best_proba, rises = loss, float(C), proba, 0
-        else:
-            rises += 1
-            if rises >= _PATIENCE:
-                break
-    final = default_discriminator(best_C).fit(X, domains)
-    return best_proba, final, best_C, best_loss
+    n = X.shape[0]
+    if mode == "prefit":
+        return chunked_proba(discriminator, X, n_domains), np.ones(n, bool), discriminator, None
+    pairs = make_pairs(domains, mode, held_out, seed)
+    mask = np.zeros(n, bool)
+    for _, test in pairs:
+        mask[test] = True
+    refit = mode == "folds"
+    if discriminator is None:
+        proba, final, C = _default.fit_default(X, domains, n_domains, pairs, refit=refit,
+                                               seed=seed, aligned_proba=aligned_proba)
+        return proba, mask, final, C
+    proba = np.zeros((n, n_domains))
+    model = None
+    for train, test in pairs:
+        model = clone(discriminator).fit(X[train], domains[train])
+        proba[test] = chunked_proba(model, X[test], n_domains)
+    final = clone(discriminator).fit(X, domains) if refit else model
+    return proba, mask, final, None
 
 
 def project_rows_onto_simplex(values):
@@ -196,3 +221,55 @@ def project_rows_onto_simplex(values):
     out = np.maximum(values - tau[:, None], 0.0)
     out /= out.sum(axis=1, keepdims=True)          # removes rounding drift only
     return out
+
+
+def _is_precomputed(discriminator):
+    return isinstance(discriminator, str) and discriminator == "precomputed"
+
+
+def check_discriminator(discriminator, cv, n_examples):
+    """The resolved ``cv`` mode of a DomainDiscretizer; TypeError/ValueError for a bad
+    discriminator or cv."""
+    if _is_precomputed(discriminator):
+        if cv not in ("auto", "prefit"):
+            raise ValueError(f"cv = {cv!r} has no effect with discriminator="
+                             "'precomputed' (the probabilities are used as given); use "
+                             "cv='auto'")
+        return "precomputed"
+    mode = resolve_cv(cv, n_examples)
+    if discriminator is None:
+        if mode == "prefit":
+            raise ValueError("cv='prefit' needs a fitted discriminator, got "
+                             "discriminator=None")
+        return mode
+    methods = ("predict_proba",) if mode == "prefit" else ("fit", "predict_proba")
+    for method in methods:
+        if not callable(getattr(discriminator, method, None)):
+            raise TypeError(
+                "discriminator must be None, 'precomputed' or a probabilistic classifier "
+                f"with a {method} method; {type(discriminator).__name__} has none"
+                + (f" (got {discriminator!r})" if isinstance(discriminator, str) else "")
+                + (" (for SVC pass probability=True)" if method == "predict_proba" else ""))
+    if mode == "prefit":
+        try:
+            check_is_fitted(discriminator)
+        except NotFittedError:
+            raise NotFittedError(f"cv='prefit' needs a fitted discriminator; "
+                                 f"{type(discriminator).__name__} is not fitted") from None
+    return mode
+
+def check_sizes(domains, n_domains, mode, held_out):
+    sizes = np.bincount(domains, minlength=n_domains)
+    if mode == "folds":
+        n_folds = n_folds_from_held_out(held_out)
+        needed, why = n_folds, f"cross-fits over {n_folds} folds"
+    elif mode == "split":
+        n_folds_from_held_out(held_out)              # checks held_out
+        needed, why = 2, "holds out a stratified share"
+    else:
+        return
+    if sizes.min() < needed:
+        d = int(np.argmin(sizes))
+        raise ValueError(f"domain {d} has only {int(sizes[d])} example(s); held_out = "
+                         f"{held_out!r} with cv = {mode!r} {why} and needs at least "
+                         f"{needed} examples of every domain")

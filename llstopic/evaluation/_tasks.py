@@ -318,6 +318,7 @@ def continuous_task(problem, spec, rng, name):
     from sklearn.preprocessing import StandardScaler
 
     from ..continuous import DDFA
+    from ..continuous._ddfa import _WORDS_PER_TOPIC
     from ..corpus import Corpus
     from ..factorizers import make_factorizer
     from ..metrics import domain_topic_error, match_topics, matched_accuracy, oracle_topic_word, topic_word_error
@@ -342,7 +343,7 @@ def continuous_task(problem, spec, rng, name):
               "accuracy": float(np.mean(np.argmax(shifted, axis=1) == labels_test)),
               "heldout_loglik": None}
     info = {"name": name or "digits", "kind": "continuous", "truth": True,
-            "n_domains": n_domains, "n_words": n_topics, "n_topics": n_topics,
+            "n_domains": n_domains, "n_words": _WORDS_PER_TOPIC * n_topics, "n_topics": n_topics,
             "n_tokens": int(X.shape[0]), "n_train_tokens": int(X.shape[0]),
             "tokens_per_domain": X.shape[0] / n_domains, "heldout": 0.0, "oracle": oracle,
             "n_test": int(X_test.shape[0])}
