@@ -33,17 +33,21 @@ def check_counts(counts, *, require_tokens=True):
     return check_count_matrix(counts, "counts", require_tokens=require_tokens)
 
 
-def check_factor(array, name, shape, *, simplex, atol=1e-6):
-    """A C-contiguous float64 copy of a factor, non-negative, with rows normalised (if ``simplex``)."""
+def check_factor(array, name, shape, *, simplex, atol=1e-6, first_row=0):
+    """A C-contiguous float64 copy of a factor, non-negative, with rows normalised (if ``simplex``).
+
+    ``first_row`` offsets the row numbers in messages (a block of a larger factor).
+    """
     from . import check_finite_array
 
     arr = check_finite_array(array, name, ndim=2)
-    if arr.shape != shape:
+    if shape is not None and arr.shape != shape:
         raise ValueError(f"{name} has shape {arr.shape}, expected {shape} "
                          "((n_topics, n_words) for topic_word, (n_domains, n_topics) for domain_topic)")
     if (arr < 0).any():
         i, j = np.argwhere(arr < 0)[0]
-        raise ValueError(f"{name} has a negative entry {arr[i, j].item()!r} at position ({i}, {j})")
+        raise ValueError(f"{name} has a negative entry {arr[i, j].item()!r} at position "
+                         f"({first_row + i}, {j})")
     if not simplex:
         return np.ascontiguousarray(arr)
     sums = arr.sum(axis=1)
@@ -51,7 +55,7 @@ def check_factor(array, name, shape, *, simplex, atol=1e-6):
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(f"{name} rows must lie on the simplex (sum to one within {atol}); "
-                         f"row {i} sums to {sums[i].item()!r}")
+                         f"row {first_row + i} sums to {sums[i].item()!r}")
     return np.ascontiguousarray(arr / sums[:, None])
 
 

@@ -177,16 +177,19 @@ def check_names(names, length, name, length_name):
 
 
 # ------------------------------------------------------------ word filters
-def filter_counts(counts, min_count, min_domains, max_domain_fraction, keep_n):
-    """The columns of CSR ``counts`` that pass ``Corpus.filter_words``' filters: (csr, kept ids)."""
-    n_domains, n_words = counts.shape
+def kept_words(word_counts, domain_freq, n_domains, *, min_count=1, min_domains=1,
+               max_domain_fraction=1.0, keep_n=None):
+    """Old ids of the words that pass every filter of ``Corpus.filter_words``.
+
+    ``word_counts`` and ``domain_freq`` are exact int64 totals per word; with
+    ``keep_n``, the most frequent words are kept, ties going to the lower id.
+    The one rule for a Corpus and for a partitioned corpus (``llstopic.distributed``).
+    """
     min_count = check_positive_int(min_count, "min_count", minimum=0)
     min_domains = check_positive_int(min_domains, "min_domains", minimum=0)
     keep_n = check_positive_int(keep_n, "keep_n", allow_none=True)
     fraction = check_param(max_domain_fraction, "max_domain_fraction",
                            [Interval(Real, 0, 1, closed="right")])
-    word_counts = np.asarray(counts.sum(axis=0, dtype=np.int64)).ravel()   # exact, not float64
-    domain_freq = np.bincount(counts.indices, minlength=n_words)
     keep = ((word_counts >= min_count) & (domain_freq >= min_domains)
             & (domain_freq <= float(fraction) * n_domains))
     kept = np.flatnonzero(keep).astype(np.int64)
@@ -197,6 +200,17 @@ def filter_counts(counts, min_count, min_domains, max_domain_fraction, keep_n):
         raise ValueError(
             f"filter_words(min_count={min_count}, min_domains={min_domains}, "
             f"max_domain_fraction={fraction}, keep_n={keep_n}) removes every word")
+    return kept
+
+
+def filter_counts(counts, min_count, min_domains, max_domain_fraction, keep_n):
+    """The columns of CSR ``counts`` that pass ``Corpus.filter_words``' filters: (csr, kept ids)."""
+    n_domains, n_words = counts.shape
+    word_counts = np.asarray(counts.sum(axis=0, dtype=np.int64)).ravel()   # exact, not float64
+    domain_freq = np.bincount(counts.indices, minlength=n_words)
+    kept = kept_words(word_counts, domain_freq, n_domains, min_count=min_count,
+                      min_domains=min_domains, max_domain_fraction=max_domain_fraction,
+                      keep_n=keep_n)
     new_id = np.full(n_words, -1, dtype=np.int64)
     new_id[kept] = np.arange(kept.size)
     remapped = new_id[counts.indices]

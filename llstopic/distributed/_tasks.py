@@ -291,16 +291,7 @@ def checked_rows(block, first_row, atol=1e-6):
     """A starting p_d(y) block, checked (finite, >= 0, rows summing to one within
     ``atol``) and renormalised as the single-process polish does; errors name the
     global row."""
-    block = np.asarray(block, dtype=np.float64)
-    bad = ~np.isfinite(block) | (block < 0)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise ValueError(f"domain_topic has a negative or non-finite entry {block[i, j]!r} at "
-                         f"position ({first_row + i}, {j})")
-    sums = block.sum(axis=1)
-    off = np.abs(sums - 1.0) > atol
-    if off.any():
-        i = int(np.flatnonzero(off)[0])
-        raise ValueError(f"domain_topic rows must lie on the simplex (sum to one within {atol}); "
-                         f"row {first_row + i} sums to {sums[i]!r}")
-    return np.ascontiguousarray(block / sums[:, None])
+    from .._validation import check_factor
+
+    return check_factor(block, "domain_topic", None, simplex=True, atol=atol, first_row=first_row)
+

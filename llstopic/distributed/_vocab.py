@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_positive_int
+
 from . import _tasks
 from ._corpus import PartitionedCorpus, _check_client, put, submit, tree_sum
 
@@ -67,30 +67,12 @@ def _check_corpus(corpus):
 
 def kept_words(counts, n_domains, *, min_count=1, min_domains=1, max_domain_fraction=1.0,
                keep_n=None):
-    """Old ids of the words that pass every filter: the rule of ``Corpus.filter_words``,
-    ties of ``keep_n`` going to the lower id."""
-    min_count = check_positive_int(min_count, "min_count", minimum=0)
-    min_domains = check_positive_int(min_domains, "min_domains", minimum=0)
-    keep_n = check_positive_int(keep_n, "keep_n", allow_none=True)
-    fraction = max_domain_fraction
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.integer,
-                                                                np.floating)):
-        raise TypeError(f"max_domain_fraction must be a number, "
-                        f"got {type(fraction).__name__}: {fraction!r}")
-    if not 0.0 < float(fraction) <= 1.0:
-        raise ValueError(f"max_domain_fraction must be in (0, 1], got {fraction!r}")
-    totals, domain_freq = counts.word_counts, counts.domain_frequencies
-    keep = ((totals >= min_count) & (domain_freq >= min_domains)
-            & (domain_freq <= float(fraction) * n_domains))
-    kept = np.flatnonzero(keep).astype(np.int64)
-    if keep_n is not None and kept.size > keep_n:
-        top = np.lexsort((kept, -totals[kept]))[:keep_n]
-        kept = np.sort(kept[top])
-    if kept.size == 0:
-        raise ValueError(
-            f"filter_words(min_count={min_count}, min_domains={min_domains}, "
-            f"max_domain_fraction={fraction}, keep_n={keep_n}) removes every word")
-    return kept
+    """Old ids of the words that pass every filter: the rule of ``Corpus.filter_words``
+    (:func:`llstopic.corpus._build.kept_words`) on the reduced counts."""
+    from ..corpus._build import kept_words as rule
+
+    return rule(counts.word_counts, counts.domain_frequencies, n_domains, min_count=min_count,
+                min_domains=min_domains, max_domain_fraction=max_domain_fraction, keep_n=keep_n)
 
 
 def filter_words(client, corpus, *, min_count=1, min_domains=1, max_domain_fraction=1.0,
