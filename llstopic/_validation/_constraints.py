@@ -165,7 +165,7 @@ def _random_state_type(value):
 _NAMED = {
     "boolean": _Singleton(_is_bool, lambda v: True, "a bool"),
     "random_state": _Singleton(
-        _random_state_type, lambda v: not isinstance(v, Integral) or 0 <= v,
+        _random_state_type, lambda v: not isinstance(v, Integral) or 0 <= int(v),
         "None, an integer >= 0, a numpy Generator or a RandomState"),
     "array-like": _Singleton(lambda v: isinstance(v, (list, tuple, np.ndarray)), lambda v: True,
                              "a list or array"),

@@ -35,6 +35,7 @@ _TABLE: dict[str, type | str] = {
 #: name -> the extra (= package) of the built-ins on an optional package
 _EXTRAS: dict[str, str] = {}
 for _name, _entry in list(_TABLE.items()):
+    assert isinstance(_entry, str)   # only built-ins are in the table at import
     _where, _, _extra = _entry.partition(" [")
     _TABLE[_name] = _where
     if _extra:
