@@ -7,7 +7,11 @@ llstopic consumes this one orientation.
 
 from __future__ import annotations
 
+from os import PathLike
+from typing import IO, Any, Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _build, _gensim, _io, _text
 from .._validation import check_count_matrix, check_id_array, check_memory, check_positive_int
@@ -49,7 +53,8 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
     4
     """
 
-    def __init__(self, counts, vocabulary=None, domain_names=None):
+    def __init__(self, counts: Any, vocabulary: Sequence[str] | None = None,
+                 domain_names: Sequence[str] | None = None) -> None:
         self._counts = check_count_matrix(counts, "counts", require_tokens=False)
         n_domains, n_words = self._counts.shape
         self._vocabulary = _build.check_names(vocabulary, n_words, "vocabulary", "n_words")
@@ -69,42 +74,42 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
 
     # ------------------------------------------------------------------ props
     @property
-    def counts(self):
+    def counts(self) -> Any:
         """The counts, ``scipy.sparse.csr_matrix`` of int64, shape (n_domains, n_words)."""
         return self._counts
 
     @property
-    def n_domains(self):
+    def n_domains(self) -> int:
         """Number of domains (documents, rows)."""
         return self._counts.shape[0]
 
     @property
-    def n_words(self):
+    def n_words(self) -> int:
         """Number of words (input values, columns)."""
         return self._counts.shape[1]
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, int]:
         """``(n_domains, n_words)``."""
         return self._counts.shape
 
     @property
-    def n_tokens(self):
+    def n_tokens(self) -> int:
         """Total number of tokens (observations)."""
         return int(self._counts.data.sum())
 
     @property
-    def vocabulary(self):
+    def vocabulary(self) -> list[str] | None:
         """The word names (list of str) or ``None``."""
         return None if self._vocabulary is None else list(self._vocabulary)
 
     @property
-    def domain_names(self):
+    def domain_names(self) -> list[str] | None:
         """The domain names (list of str) or ``None``."""
         return None if self._domain_names is None else list(self._domain_names)
 
     @property
-    def kept_words(self):
+    def kept_words(self) -> np.ndarray | None:
         """Old word ids of a corpus made by :meth:`filter_words`, else ``None``.
 
         An int64 array of shape (n_words,): word ``j`` of this corpus is word
@@ -114,19 +119,19 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
         """
         return None if self._kept_words is None else self._kept_words.copy()
 
-    def domain_lengths(self):
+    def domain_lengths(self) -> np.ndarray:
         """Tokens per domain, int64 array of shape (n_domains,)."""
         return np.asarray(self._counts.sum(axis=1), dtype=np.int64).ravel()
 
-    def word_counts(self):
+    def word_counts(self) -> np.ndarray:
         """Tokens per word over all domains, int64 array of shape (n_words,)."""
         return np.asarray(self._counts.sum(axis=0, dtype=np.int64)).ravel()
 
-    def toarray(self):
+    def toarray(self) -> np.ndarray:
         """Dense int64 copy of the counts, shape (n_domains, n_words)."""
         return self._counts.toarray()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         vocab = "with" if self._vocabulary is not None else "no"
         return (f"Corpus(n_domains={self.n_domains}, n_words={self.n_words}, "
                 f"n_tokens={self.n_tokens}, nnz={self._counts.nnz}, {vocab} vocabulary)")
@@ -146,7 +151,8 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
 
     # --------------------------------------------------------------- builders
     @classmethod
-    def from_matrix(cls, X, *, vocabulary=None, domain_names=None):
+    def from_matrix(cls, X: Any, *, vocabulary: Sequence[str] | None = None,
+                    domain_names: Sequence[str] | None = None) -> Corpus:
         """Build a Corpus from a dense array or any scipy sparse matrix.
 
         Parameters
@@ -167,8 +173,10 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
                             domain_names)
 
     @classmethod
-    def from_tokens(cls, words, domains, *, n_words=None, n_domains=None, vocabulary=None,
-                    domain_names=None, parallel=False):
+    def from_tokens(cls, words: ArrayLike, domains: ArrayLike, *, n_words: int | None = None,
+                    n_domains: int | None = None, vocabulary: Sequence[str] | None = None,
+                    domain_names: Sequence[str] | None = None,
+                    parallel: bool = False) -> Corpus:
         """Count tokens: one word id and one domain id per observation.
 
         This is the latent-label-shift entry point: observation ``i`` is the
@@ -228,7 +236,8 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
 
     # --------------------------------------------------------------- files
     @classmethod
-    def read_uci(cls, docword, vocab=None):
+    def read_uci(cls, docword: str | PathLike[str] | IO[bytes],
+                 vocab: str | PathLike[str] | IO[bytes] | None = None) -> Corpus:
         """Read a UCI bag-of-words corpus (NIPS, KOS, Enron, NYTimes format).
 
         Parameters
@@ -252,7 +261,8 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
         vocabulary = None if vocab is None else _io.read_vocab(vocab, counts.shape[1])
         return cls._checked(counts, vocabulary, None)
 
-    def write_uci(self, docword, vocab=None):
+    def write_uci(self, docword: str | PathLike[str] | IO[bytes],
+                  vocab: str | PathLike[str] | IO[bytes] | None = None) -> None:
         """Write the UCI bag-of-words format (``.gz`` paths are gzipped).
 
         Domain names are not part of the format and are not written.  Every
@@ -269,7 +279,8 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
         _io.write_corpus(self._counts, self._vocabulary, docword, vocab, "uci")
 
     @classmethod
-    def read_mm(cls, path, vocab=None):
+    def read_mm(cls, path: str | PathLike[str] | IO[bytes],
+                vocab: str | PathLike[str] | IO[bytes] | None = None) -> Corpus:
         """Read a Matrix Market file of counts, rows = domains (as gensim's ``MmCorpus``).
 
         Parameters
@@ -289,7 +300,8 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
         vocabulary = None if vocab is None else _io.read_vocab(vocab, counts.shape[1])
         return cls._checked(counts, vocabulary, None)
 
-    def write_mm(self, path, vocab=None):
+    def write_mm(self, path: str | PathLike[str] | IO[bytes],
+                 vocab: str | PathLike[str] | IO[bytes] | None = None) -> None:
         """Write a Matrix Market coordinate integer file (``.gz`` paths are gzipped).
 
         Checked first and written atomically, like :meth:`write_uci`.
@@ -297,7 +309,8 @@ class Corpus(_text.TextMixin, _gensim.GensimMixin):
         _io.write_corpus(self._counts, self._vocabulary, path, vocab, "mm")
 
     # ------------------------------------------------------------ filtering
-    def filter_words(self, *, min_count=1, min_domains=1, max_domain_fraction=1.0, keep_n=None):
+    def filter_words(self, *, min_count: int = 1, min_domains: int = 1,
+                     max_domain_fraction: float = 1.0, keep_n: int | None = None) -> Corpus:
         """Keep the words that pass every filter; a new Corpus.
 
         Parameters
