@@ -11,15 +11,20 @@ the name table in ``_registry``).
 from __future__ import annotations
 
 from numbers import Integral
+from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 
+from .._typing import Path
 from .._validation import (Interval, Options, check_count_matrix, check_positive_int, check_random_state,
                            validate_params)
 
 __all__ = ["Factorizer"]
+
+_F = TypeVar("_F", bound="Factorizer")
 
 
 def _as_counts(X, name="X"):
@@ -79,6 +84,7 @@ class Factorizer(TransformerMixin, BaseEstimator):
 
     _saved_attributes: tuple = ()
     _registry_name: str | None = None
+    n_topics: Any   # int, or "auto" until fit resolves it (set by each subclass' __init__)
     _parameter_constraints: dict = {"n_topics": [Interval(Integral, 1, None), Options(("auto",))],
                                     "random_state": ["random_state"]}
 
@@ -95,7 +101,7 @@ class Factorizer(TransformerMixin, BaseEstimator):
         return tags
 
     # ------------------------------------------------------------- fitting
-    def fit(self, X, y=None):
+    def fit(self: _F, X: Any, y: Any = None) -> _F:
         """Fit the factorizer.
 
         Parameters
@@ -141,7 +147,7 @@ class Factorizer(TransformerMixin, BaseEstimator):
         self.vocabulary_ = vocabulary
         return self
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
         """Fit, then return ``domain_topic_`` of shape (n_domains, n_topics).
 
         This is the back end's own p_d(y) of the training domains, which may
@@ -151,12 +157,12 @@ class Factorizer(TransformerMixin, BaseEstimator):
         return self.fit(X).domain_topic_
 
     @property
-    def n_features_in_(self):
+    def n_features_in_(self) -> int:
         """``n_words_in_``, under scikit-learn's name (a pipeline step reads it)."""
         self._check_fitted()
         return self.n_words_in_
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the columns of :meth:`transform`: ``topic0``, ``topic1``, ...
 
         Parameters
@@ -215,7 +221,7 @@ class Factorizer(TransformerMixin, BaseEstimator):
     def _infer(self, counts):
         return self._infer_domain_topic(counts)
 
-    def transform(self, X):
+    def transform(self, X: Any) -> np.ndarray:
         """p_d(y) of new domains, with the fitted topics fixed.
 
         Parameters
@@ -231,7 +237,7 @@ class Factorizer(TransformerMixin, BaseEstimator):
         counts = self._check_new_counts(X)
         return _normalize_rows(np.asarray(self._infer(counts), dtype=np.float64), "domain_topic")
 
-    def posterior(self, words, domains):
+    def posterior(self, words: ArrayLike, domains: ArrayLike) -> np.ndarray:
         """p_d(y|x) of observations from the fitted domains.
 
         Parameters
@@ -248,14 +254,14 @@ class Factorizer(TransformerMixin, BaseEstimator):
         self._check_fitted()
         return lls_posterior(self.topic_word_, self.domain_topic_, words, domains)
 
-    def predict(self, words, domains):
+    def predict(self, words: ArrayLike, domains: ArrayLike) -> np.ndarray:
         """Most probable latent label of each observation, int array (n_observations,)."""
         from ..posterior import lls_predict
 
         self._check_fitted()
         return lls_predict(self.topic_word_, self.domain_topic_, words, domains)
 
-    def log_likelihood(self, X, *, smoothing=1e-10):
+    def log_likelihood(self, X: Any, *, smoothing: float = 1e-10) -> float:
         """Log-likelihood per token of ``X`` under the fitted topics.
 
         p_d(y) of each row of ``X`` is first inferred by :meth:`transform`
@@ -275,7 +281,7 @@ class Factorizer(TransformerMixin, BaseEstimator):
         counts = self._check_new_counts(X)
         return log_likelihood(counts, self.topic_word_, self.transform(counts), smoothing=smoothing)
 
-    def top_words(self, n=10, *, as_frame=False):
+    def top_words(self, n: int = 10, *, as_frame: bool = False) -> Any:
         """The ``n`` most probable words of each topic.
 
         Parameters
@@ -314,7 +320,7 @@ class Factorizer(TransformerMixin, BaseEstimator):
             "probability": np.take_along_axis(self.topic_word_, order, axis=1).ravel()})
 
     # ---------------------------------------------------------- persistence
-    def save(self, path):
+    def save(self, path: Path) -> None:
         """Save the fitted factorizer to ``path`` (a ``.npz`` file, no pickle).
 
         Arrays are stored as arrays; parameters and scalars as JSON inside the

@@ -22,11 +22,13 @@ import os
 import zipfile
 import zlib
 from numbers import Integral
+from typing import Any
 
 import numpy as np
 from numpy.lib import format as npy_format
 
 from .._files import replacing
+from .._typing import Path
 from .._validation import Interval, check_memory, check_param
 from .._version import __version__
 from ._registry import registry_name_of, resolve
@@ -198,7 +200,7 @@ def _jsonable(value, what):
             from None
 
 
-def save_factorizer(model, path):
+def save_factorizer(model: Any, path: Path) -> None:
     """Write fitted ``model`` to ``path``; see :meth:`llstopic.Factorizer.save`."""
     klass = type(model)
     name = registry_name_of(klass)
@@ -222,7 +224,7 @@ def save_factorizer(model, path):
     meta = {"format": _FORMAT, "format_version": _FORMAT_VERSION, "llstopic_version": __version__,
             "factorizer": name, "params": params, "attributes": scalars}
     with replacing(path) as (fh,):
-        np.savez(fh, __meta__=np.array(json.dumps(meta)), **arrays)
+        np.savez(fh, __meta__=np.array(json.dumps(meta)), **arrays)  # type: ignore[arg-type]  # numpy stubs: **kwds may hit allow_pickle
 
 
 # --------------------------------------------------------------------- load
@@ -306,7 +308,7 @@ def _make_model(meta, fname):
     return klass, model
 
 
-def load(path):
+def load(path: Path) -> Any:
     """Load a factorizer saved with :meth:`Factorizer.save`.
 
     The file is parsed without pickle (loading cannot run code) and checked

@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+from typing import Any, Callable
 
 __all__ = ["register_factorizer", "available", "make_factorizer", "resolve", "registry_name_of",
            "missing_package"]
@@ -47,7 +48,7 @@ def _location(klass):
     return f"{klass.__module__}:{klass.__qualname__}"
 
 
-def missing_package(name):
+def missing_package(name: str) -> tuple[str, str] | None:
     """``(package, install command)`` when factorizer ``name`` needs a package that is missing."""
     extra = _EXTRAS.get(name)
     if extra is None or importlib.util.find_spec(extra) is not None:
@@ -55,7 +56,7 @@ def missing_package(name):
     return extra, f'pip install "llstopic[{extra}]"'
 
 
-def register_factorizer(name, cls=None):
+def register_factorizer(name: str, cls: type | None = None) -> Any:
     """Register a factorizer class under ``name`` for :func:`make_factorizer`.
 
     Use as ``register_factorizer("mine", MyFactorizer)`` or as a class
@@ -83,12 +84,12 @@ def register_factorizer(name, cls=None):
     return decorator if cls is None else decorator(cls)
 
 
-def available():
+def available() -> list[str]:
     """Names of the registered factorizers whose packages are installed, sorted."""
     return sorted(name for name in _TABLE if missing_package(name) is None)
 
 
-def resolve(name):
+def resolve(name: str) -> type:
     """The class registered under ``name`` (importing a built-in on first use)."""
     entry = _TABLE.get(name)
     if entry is None:
@@ -102,7 +103,7 @@ def resolve(name):
     return entry
 
 
-def registry_name_of(klass):
+def registry_name_of(klass: type) -> str:
     """The name ``klass`` was registered under; ValueError when it was not."""
     name = klass.__dict__.get("_registry_name")
     if name is None or _TABLE.get(name) is not klass:
@@ -111,7 +112,7 @@ def registry_name_of(klass):
     return name
 
 
-def make_factorizer(name, n_topics, **params):
+def make_factorizer(name: str, n_topics: Any, **params: Any) -> Any:
     """Create a factorizer by name: ``make_factorizer("anchor", 10, random_state=0)``.
 
     Parameters

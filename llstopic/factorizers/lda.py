@@ -8,11 +8,13 @@ from __future__ import annotations
 import logging
 import time
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 
 from ..corpus._gensim import GensimBow
 from ..metrics import log_likelihood
+from .._typing import Seed
 from .._validation import Interval, Options, check_finite_array, check_param, seed_from
 from ._backend_params import BackendParamsMixin
 from ._base import Factorizer
@@ -175,8 +177,10 @@ class GensimLDA(BackendParamsMixin, Factorizer):
     #: (passes, iterations, n_init) chosen when left to None, per regime
     _regime_defaults = {DOMAINS: (100, 10, 3), DOCUMENTS: (10, 50, 1)}
 
-    def __init__(self, n_topics, *, passes=None, iterations=None, alpha="auto", eta="auto", chunksize=None,
-                 workers=1, n_init=None, random_state=None, **gensim_params):
+    def __init__(self, n_topics: int | str, *, passes: int | None = None, iterations: int | None = None,
+                 alpha: Any = "auto", eta: Any = "auto", chunksize: int | None = None,
+                 workers: int = 1, n_init: int | None = None, random_state: Seed = None,
+                 **gensim_params: Any) -> None:
         self.n_topics = n_topics
         self.passes = passes
         self.iterations = iterations

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import warnings
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from .._typing import Seed
 from .._validation import Interval, Options, seed_from
 from ._backend_params import BackendParamsMixin
 from ._base import Factorizer
@@ -116,8 +118,9 @@ class NMF(BackendParamsMixin, Factorizer):
     _attribute_constraints = {"reconstruction_err_": [Interval(Real, 0.0, None)],
                               "n_iter_": [Interval(Integral, 0, None)]}
 
-    def __init__(self, n_topics, *, loss="kullback-leibler", init="nndsvda", max_iter=200, tol=1e-4,
-                 topic_word_prior=0.01, random_state=None, **sklearn_params):
+    def __init__(self, n_topics: int | str, *, loss: str = "kullback-leibler", init: str = "nndsvda",
+                 max_iter: int = 200, tol: float = 1e-4, topic_word_prior: float = 0.01,
+                 random_state: Seed = None, **sklearn_params: Any) -> None:
         self.n_topics = n_topics
         self.loss = loss
         self.init = init

@@ -7,10 +7,12 @@ saved model loads (and ``transform``s) on a machine that does not have it.
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from .._typing import Seed
 from .._validation import check_positive_int, seed_from
 from ..metrics import log_likelihood
 from ._base import Factorizer
@@ -115,8 +117,10 @@ class TomotopyLDA(Factorizer):
     _infer_fixed_point_iter = 5000
     _infer_fixed_point_tol = 1e-10
 
-    def __init__(self, n_topics, *, iterations=300, burn_in=100, sample_interval=10, alpha=0.1,
-                 eta=0.01, optim_interval=10, workers=1, n_init=1, random_state=None):
+    def __init__(self, n_topics: int | str, *, iterations: int = 300, burn_in: int = 100,
+                 sample_interval: int = 10, alpha: Any = 0.1, eta: float = 0.01,
+                 optim_interval: int = 10, workers: int = 1, n_init: int = 1,
+                 random_state: Seed = None) -> None:
         self.n_topics = n_topics
         self.iterations = iterations
         self.burn_in = burn_in
