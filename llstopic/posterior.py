@@ -17,6 +17,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validation import check_id_array, check_probability_rows
 
@@ -81,7 +82,8 @@ def _posterior_chunks(word_topic, domain_topic, words, domains, out, *, full, no
         )
 
 
-def lls_posterior(topic_word, domain_topic, words, domains):
+def lls_posterior(topic_word: ArrayLike, domain_topic: ArrayLike, words: ArrayLike,
+                  domains: ArrayLike) -> np.ndarray:
     """Posterior over latent labels, p_d(y|x), for each observation.
 
     Parameters
@@ -119,7 +121,8 @@ def lls_posterior(topic_word, domain_topic, words, domains):
     return out
 
 
-def lls_predict(topic_word, domain_topic, words, domains):
+def lls_predict(topic_word: ArrayLike, domain_topic: ArrayLike, words: ArrayLike,
+                domains: ArrayLike) -> np.ndarray:
     """Most probable latent label of each observation, arg-max of p_d(y|x).
 
     Parameters are those of :func:`lls_posterior`.  Ties go to the lowest

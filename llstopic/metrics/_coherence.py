@@ -8,10 +8,11 @@ words, ties broken towards the lower word id.
 from __future__ import annotations
 
 import logging
-from typing import NamedTuple
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 from ._heldout import _counts, _top_ids, _topic_word
 from .._validation import check_positive_int
@@ -73,8 +74,10 @@ def _check_texts(texts, index):
     return texts
 
 
-def coherence(topic_word, *, counts=None, texts=None, vocabulary=None, measure="u_mass",
-              top_n=10, window_size=None):
+def coherence(topic_word: ArrayLike, *, counts: Any = None,
+              texts: Sequence[Sequence[str]] | None = None,
+              vocabulary: Sequence[str] | None = None, measure: str = "u_mass",
+              top_n: int = 10, window_size: int | None = None) -> Coherence:
     """Coherence of each topic's top words, computed by gensim's ``CoherenceModel``.
 
     Parameters
@@ -158,7 +161,7 @@ def coherence(topic_word, *, counts=None, texts=None, vocabulary=None, measure="
     return Coherence(per_topic, float(np.mean(per_topic)), measure)
 
 
-def topic_diversity(topic_word, top_n=25):
+def topic_diversity(topic_word: ArrayLike, top_n: int = 25) -> float:
     """Fraction of distinct words among all topics' top words (Dieng et al., 2020).
 
     Parameters
@@ -181,7 +184,8 @@ def topic_diversity(topic_word, top_n=25):
     return float(np.unique(top).size / top.size)
 
 
-def duplicate_topics(topic_word, top_n=10, shared=5):
+def duplicate_topics(topic_word: ArrayLike, top_n: int = 10,
+                     shared: int = 5) -> list[tuple[int, int, int]]:
     """Pairs of topics that share at least ``shared`` of their ``top_n`` top words.
 
     Parameters

@@ -18,12 +18,14 @@ from __future__ import annotations
 import logging
 import math
 import numbers
-from typing import NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 from ._likelihood import log_likelihood, zero_probability_tokens
+from .._typing import Seed
 from .._validation import (check_count_matrix, check_positive_int, check_probability_rows,
                           check_random_state)
 
@@ -66,7 +68,8 @@ def _top_ids(topic_word, top_n):
 
 
 # ----------------------------------------------------------------- splitting
-def split_documents(counts, *, fraction=0.5, random_state=None):
+def split_documents(counts: Any, *, fraction: float = 0.5,
+                    random_state: Seed = None) -> tuple[Any, Any]:
     """Split every document's tokens into an observed and a held-out part.
 
     Document d with n_d tokens gives ``m_d = floor(fraction * n_d)`` tokens,
@@ -162,7 +165,9 @@ def _check_smoothing(smoothing):
     return _unit_fraction(smoothing, "smoothing")
 
 
-def score_completion(topic_word, observed, held_out, *, infer=None, smoothing=1e-10):
+def score_completion(topic_word: ArrayLike, observed: Any, held_out: Any, *,
+                     infer: Callable[[Any], ArrayLike] | None = None,
+                     smoothing: float = 1e-10) -> CompletionScore:
     """Score held-out tokens given the observed part of the same documents.
 
     Parameters
@@ -223,8 +228,9 @@ def score_completion(topic_word, observed, held_out, *, infer=None, smoothing=1e
     return CompletionScore(total / n_tokens, n_tokens, zeros / n_tokens)
 
 
-def document_completion(topic_word, counts, *, infer=None, fraction=0.5, random_state=None,
-                        smoothing=1e-10):
+def document_completion(topic_word: ArrayLike, counts: Any, *,
+                        infer: Callable[[Any], ArrayLike] | None = None, fraction: float = 0.5,
+                        random_state: Seed = None, smoothing: float = 1e-10) -> float:
     """Held-out document completion, in nats per held-out token (higher is better).
 
     Each row of ``counts`` is an unseen document: :func:`split_documents`
@@ -267,8 +273,9 @@ def document_completion(topic_word, counts, *, infer=None, fraction=0.5, random_
                             smoothing=smoothing).nats_per_token
 
 
-def perplexity(topic_word, counts, *, infer=None, fraction=0.5, random_state=None,
-               smoothing=1e-10):
+def perplexity(topic_word: ArrayLike, counts: Any, *,
+               infer: Callable[[Any], ArrayLike] | None = None, fraction: float = 0.5,
+               random_state: Seed = None, smoothing: float = 1e-10) -> float:
     """Held-out perplexity: ``exp(-document_completion(...))`` (lower is better).
 
     Same parameters as :func:`document_completion`.

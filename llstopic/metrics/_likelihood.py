@@ -7,7 +7,10 @@ O(nnz * n_topics) time and O(n_domains + n_words * n_topics) memory, never an
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._kernels import em as _em
 from .._kernels._threads import numba_threads
@@ -20,7 +23,9 @@ __all__ = ["log_likelihood"]
 _ZERO_BLOCK = 1 << 14
 
 
-def log_likelihood(counts, topic_word, domain_topic, *, smoothing=1e-10, per_token=True, n_threads=None):
+def log_likelihood(counts: Any, topic_word: ArrayLike, domain_topic: ArrayLike, *,
+                   smoothing: float = 1e-10, per_token: bool = True,
+                   n_threads: int | None = None) -> float:
     """Log-likelihood of counts under p_d(x) = domain_topic[d] @ topic_word, in bounded memory.
 
     The one implementation of the likelihood in llstopic: the factorizers'
@@ -73,7 +78,7 @@ def log_likelihood(counts, topic_word, domain_topic, *, smoothing=1e-10, per_tok
     return total / total_tokens if per_token else total
 
 
-def zero_probability_tokens(counts, topic_word, domain_topic):
+def zero_probability_tokens(counts: Any, topic_word: np.ndarray, domain_topic: np.ndarray) -> int:
     """Tokens of CSR ``counts`` to which the unsmoothed model gives probability zero.
 
     Blocks of non-zeros keep the memory bounded; shapes are the caller's to check.

@@ -18,10 +18,12 @@ probability arrays must hold finite, non-negative rows summing to one
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
+from numpy.typing import ArrayLike
 
 from .._validation import check_id_array, check_positive_int, check_probability_rows
 
@@ -62,7 +64,7 @@ def _check_permutation(permutation, n_topics):
     return perm
 
 
-def match_topics(true_topic_word, est_topic_word):
+def match_topics(true_topic_word: ArrayLike, est_topic_word: ArrayLike) -> np.ndarray:
     """Match estimated topics to true ones (Hungarian algorithm on total L1 distance).
 
     Parameters
@@ -94,7 +96,8 @@ def match_topics(true_topic_word, est_topic_word):
     return permutation
 
 
-def topic_word_error(true_topic_word, est_topic_word, *, permutation=None):
+def topic_word_error(true_topic_word: ArrayLike, est_topic_word: ArrayLike, *,
+                     permutation: ArrayLike | None = None) -> float:
     """Mean over topics of the L1 distance between matched rows of p(x|y).
 
     Parameters
@@ -124,7 +127,8 @@ def topic_word_error(true_topic_word, est_topic_word, *, permutation=None):
     return float(np.abs(true - est[permutation]).sum(axis=1).mean())
 
 
-def domain_topic_error(true_domain_topic, est_domain_topic, *, permutation, per_domain=False):
+def domain_topic_error(true_domain_topic: ArrayLike, est_domain_topic: ArrayLike, *,
+                       permutation: ArrayLike, per_domain: bool = False) -> Any:
     """Error of estimated label mixes p_d(y) after aligning topics.
 
     Parameters
@@ -166,7 +170,7 @@ def domain_topic_error(true_domain_topic, est_domain_topic, *, permutation, per_
     return float(diff.mean())
 
 
-def matched_accuracy(y_true, y_pred):
+def matched_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Accuracy after the best one-to-one matching of predicted to true labels.
 
     Predicted labels are matched to true labels by the Hungarian algorithm on
@@ -209,7 +213,7 @@ def matched_accuracy(y_true, y_pred):
     return float(confusion[rows, cols].sum() / y_true.shape[0])
 
 
-def match_labels(y_true, y_pred, n_labels):
+def match_labels(y_true: ArrayLike, y_pred: ArrayLike, n_labels: int) -> np.ndarray:
     """The label permutation that maximises matched accuracy.
 
     The same convention as :func:`match_topics`: estimated label ``perm[i]``
@@ -246,7 +250,8 @@ def match_labels(y_true, y_pred, n_labels):
     return perm
 
 
-def oracle_topic_word(words, labels, n_words, n_topics):
+def oracle_topic_word(words: ArrayLike, labels: ArrayLike, n_words: int,
+                      n_topics: int) -> np.ndarray:
     """p(x|y) counted with the true labels: the best any method can do on a sample.
 
     Parameters
