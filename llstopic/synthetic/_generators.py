@@ -6,6 +6,8 @@ from numbers import Real
 
 import numpy as np
 
+from .._typing import Seed
+
 from .._validation import (Interval, Options, check_memory, check_param, check_positive_int,
                            check_random_state)
 
@@ -27,7 +29,8 @@ _CONDITION_BOUND = [None, Interval(Real, 1, None), Options((float("inf"),))]
 # ----------------------------------------------------------------- parameters
 
 
-def make_domain_topic(n_domains, n_topics, *, alpha, max_condition=None, random_state=None):
+def make_domain_topic(n_domains: int, n_topics: int, *, alpha: float,
+                      max_condition: float | None = None, random_state: Seed = None) -> np.ndarray:
     """Draw label mixes p_d(y): one Dirichlet row per domain.
 
     Each row is drawn from a symmetric Dirichlet with parameter
@@ -119,8 +122,9 @@ def _draw_rows(rng, concentration, n_rows):
     return rows
 
 
-def make_topic_word(n_words, n_topics, *, beta, anchors_per_topic=1, anchor_mass=_ANCHOR_MASS,
-                    random_state=None):
+def make_topic_word(n_words: int, n_topics: int, *, beta: float, anchors_per_topic: int = 1,
+                    anchor_mass: float = _ANCHOR_MASS,
+                    random_state: Seed = None) -> tuple[np.ndarray, np.ndarray]:
     """Draw class conditionals p(x|y) with planted anchor words.
 
     Each topic owns ``anchors_per_topic`` anchor words, chosen at random

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from .._typing import Seed
 from ._sampling import largest_domain_size, rounded_counts, sample_tokens, shuffled_domain_order
 from .._validation import (
     INT64_MAX,
@@ -78,11 +80,11 @@ class LLSProblem:
     anchors: np.ndarray
 
     @property
-    def n_topics(self):
+    def n_topics(self) -> int:
         """Number of latent labels."""
         return self.topic_word.shape[0]
 
-    def expected_counts(self, total=None):
+    def expected_counts(self, total: float | ArrayLike | None = None) -> np.ndarray:
         """The population-limit count matrix: expected counts given the domain sizes.
 
         Row d is ``n_d * domain_topic[d] @ topic_word``, the exact expectation
@@ -120,21 +122,22 @@ class LLSProblem:
                 raise ValueError(f"total must be non-negative; total[{i}] = {float(sizes[i])!r}")
         return sizes[:, None] * (self.domain_topic @ self.topic_word)
 
-    def oracle_topic_word(self):
+    def oracle_topic_word(self) -> np.ndarray:
         """p(x|y) counted with the true labels; see :func:`llstopic.oracle_topic_word`."""
         from ..metrics import oracle_topic_word
 
         return oracle_topic_word(self.words, self.labels, self.topic_word.shape[1], self.n_topics)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"LLSProblem(n_domains={self.corpus.n_domains}, n_words={self.corpus.n_words}, "
                 f"n_topics={self.n_topics}, n_tokens={self.words.shape[0]}, "
                 f"anchors_per_topic={self.anchors.shape[1]})")
 
 
-def make_finite_lls(n_words, n_topics, n_domains, tokens_per_domain, *, alpha, beta,
-                    anchors_per_topic=1, anchor_mass=_ANCHOR_MASS, max_condition=None,
-                    random_state=None):
+def make_finite_lls(n_words: int, n_topics: int, n_domains: int, tokens_per_domain: ArrayLike, *,
+                    alpha: float, beta: float, anchors_per_topic: int = 1,
+                    anchor_mass: float = _ANCHOR_MASS, max_condition: float | None = None,
+                    random_state: Seed = None) -> LLSProblem:
     """Sample a finite-input latent-label-shift problem with known truth.
 
     Draws ``domain_topic`` (:func:`make_domain_topic`) and ``topic_word``
@@ -233,7 +236,8 @@ def _check_tokens_per_domain(tokens_per_domain, n_domains, n_words, n_topics):
 # ----------------------------------------------------------------- semi-synthetic
 
 
-def assign_domains(labels, domain_topic, *, random_state=None):
+def assign_domains(labels: ArrayLike, domain_topic: ArrayLike, *,
+                   random_state: Seed = None) -> tuple[np.ndarray, np.ndarray]:
     """Split a labelled data set into LLS domains with prescribed label mixes.
 
     The latent-label-shift paper's semi-synthetic protocol: ``n_domains``
