@@ -25,8 +25,10 @@ import logging
 import time
 import warnings
 from numbers import Integral
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
 
 from . import _discriminator as _disc
@@ -35,6 +37,7 @@ from ._discriminator import _is_precomputed
 from ._default import row_chunks
 from .._validation import (Interval, Options, check_id_array, check_positive_int, check_random_state,
                            seed_from, validate_params)
+from .._typing import Seed
 from ..corpus import Corpus
 
 __all__ = ["DDFA"]
@@ -162,8 +165,9 @@ class DDFA(BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, n_topics, *, n_words=None, factorizer="anchor", discriminator=None,
-                 discretizer=None, random_state=None):
+    def __init__(self, n_topics: int | str, *, n_words: int | None = None, factorizer: Any = "anchor",
+                 discriminator: Any = None, discretizer: DomainDiscretizer | None = None,
+                 random_state: Seed = None) -> None:
         self.n_topics = n_topics
         self.n_words = n_words
         self.factorizer = factorizer
@@ -206,7 +210,7 @@ class DDFA(BaseEstimator):
             discretizer.set_params(random_state=seed)
         return discretizer
 
-    def fit(self, X, domains):
+    def fit(self, X: ArrayLike, domains: ArrayLike) -> DDFA:
         """Discretize, factorize and prepare the adjustment.
 
         Parameters
@@ -304,7 +308,7 @@ class DDFA(BaseEstimator):
         self.timings_ = timings
         return self
 
-    def predict_proba(self, X, domains=None):
+    def predict_proba(self, X: ArrayLike, domains: ArrayLike | None = None) -> np.ndarray:
         """p_d(y|x), or p(y|x) when ``domains`` is None.
 
         Computed in row chunks, so memory stays bounded beyond the input and
@@ -348,6 +352,6 @@ class DDFA(BaseEstimator):
         sums[empty] = 1.0
         return posterior / sums[:, None]
 
-    def predict(self, X, domains=None):
+    def predict(self, X: ArrayLike, domains: ArrayLike | None = None) -> np.ndarray:
         """Most probable latent label: argmax of :meth:`predict_proba`, int64 (n_examples,)."""
         return np.argmax(self.predict_proba(X, domains), axis=1).astype(np.int64)

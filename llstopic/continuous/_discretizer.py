@@ -12,8 +12,10 @@ import logging
 import time
 from contextlib import nullcontext
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.exceptions import NotFittedError
@@ -24,6 +26,7 @@ from ._discriminator import _is_precomputed
 from ._default import row_chunks
 from .._validation import (Interval, Options, check_finite_array, check_id_array,
                            check_random_state, seed_from, validate_params)
+from .._typing import Seed
 from ..corpus import Corpus
 
 __all__ = ["DomainDiscretizer", "check_fitted"]
@@ -44,7 +47,7 @@ _ONE_THREAD = 2**20
 _PRECOMPUTED_NAME = "X (the precomputed p(d|x))"
 
 
-def check_fitted(estimator, attr):
+def check_fitted(estimator: Any, attr: str) -> None:
     if not hasattr(estimator, attr):
         raise NotFittedError(f"This {type(estimator).__name__} instance is not fitted yet. Call "
                              "'fit' with appropriate arguments before using this estimator.")
@@ -168,8 +171,9 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, n_words=None, *, discriminator=None, clusterer=None, held_out=0.2,
-                 cv="auto", random_state=None):
+    def __init__(self, n_words: int | None = None, *, discriminator: Any = None,
+                 clusterer: Any = None, held_out: float = 0.2, cv: str = "auto",
+                 random_state: Seed = None) -> None:
         self.n_words = n_words
         self.discriminator = discriminator
         self.clusterer = clusterer
@@ -206,7 +210,7 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = []  # transform gives int64 word ids
         return tags
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> DomainDiscretizer:
         """Train the discriminator and cluster the held-out p(d|x).
 
         Parameters
@@ -311,7 +315,7 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
                                          upper_name="n_words")
         return words
 
-    def fit_transform(self, X, y):
+    def fit_transform(self, X: ArrayLike, y: ArrayLike) -> np.ndarray:
         """Fit, then return ``words_``: each example's word from its held-out p(d|x).
 
         ``y`` holds the domain ids, as in :meth:`fit`.
@@ -334,7 +338,7 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
             return X
         return _disc.chunked_proba(self.discriminator_, X, self.n_domains_)
 
-    def domain_proba(self, X):
+    def domain_proba(self, X: ArrayLike) -> np.ndarray:
         """p(d|x) from the fitted discriminator.
 
         Parameters
@@ -350,7 +354,7 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
         """
         return self._domain_proba(self._check_X(X))
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Word (cluster) id of each example.
 
         Returns
@@ -360,12 +364,12 @@ class DomainDiscretizer(TransformerMixin, BaseEstimator):
         domain_proba = self.domain_proba(X)
         return self._predict_words(self.clusterer_, domain_proba, self.n_words_)
 
-    def vocabulary(self):
+    def vocabulary(self) -> list[str]:
         """Names of the words: ``["cluster0", "cluster1", ...]``."""
         check_fitted(self, "n_words_")
         return [f"cluster{i}" for i in range(self.n_words_)]
 
-    def to_corpus(self, X, domains):
+    def to_corpus(self, X: ArrayLike, domains: ArrayLike) -> Corpus:
         """Counts of words per domain, a :class:`~llstopic.Corpus` of shape (n_domains, n_words).
 
         Parameters
