@@ -28,7 +28,8 @@ import time
 import tracemalloc
 import warnings
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 from numbers import Real
 
 import numpy as np
@@ -36,6 +37,10 @@ import numpy as np
 from . import _report
 from ._memory import PeakMemory
 from ._progress import progress_bar
+from .._typing import Path, Seed
+
+if TYPE_CHECKING:
+    from ..synthetic import LLSProblem
 from .._validation import Interval, Options, check_param, check_positive_int, check_random_state
 
 __all__ = ["compare", "sweep_tokens", "Comparison", "DEFAULT_METHODS", "DEFAULT_PROBLEMS",
@@ -48,7 +53,7 @@ DEFAULT_METHODS = ("anchor", "nmf", "lda")
 #: The two problems of ``llstopic compare`` without arguments (``make_finite_lls`` keywords).
 #: Sizes are chosen so that all three methods fit both in well under a minute on two
 #: cores, numba compilation included.
-DEFAULT_PROBLEMS = {
+DEFAULT_PROBLEMS: dict[str, dict[str, Any]] = {
     "LLS regime": dict(n_words=1000, n_topics=8, n_domains=16, tokens_per_domain=40_000,
                        alpha=1.0, beta=0.1, anchors_per_topic=1, max_condition=20.0),
     "topic-model regime": dict(n_words=1000, n_topics=8, n_domains=3000, tokens_per_domain=100,
@@ -59,7 +64,8 @@ DEFAULT_PROBLEMS = {
 DEFAULT_SWEEP = (500, 1000, 3000, 10_000, 30_000, 100_000)
 
 
-def make_default_problem(regime="LLS regime", *, random_state=0, **overrides):
+def make_default_problem(regime: str = "LLS regime", *, random_state: Seed = 0,
+                         **overrides: Any) -> LLSProblem:
     """One of the built-in comparison problems, with keyword overrides.
 
     Parameters
@@ -91,12 +97,14 @@ class Comparison(list):
     oracle figures.  ``str(result)`` is the readable table.
     """
 
-    def __init__(self, rows=(), problems=()):
+    sweep: str   # set on sweep_tokens' result only: the column that varies
+
+    def __init__(self, rows: Iterable[dict] = (), problems: Iterable[dict] = ()) -> None:
         super().__init__(rows)
         self.problems = list(problems)
 
     @classmethod
-    def concat(cls, comparisons):
+    def concat(cls, comparisons: Iterable[Comparison]) -> Comparison:
         """Join several comparisons (e.g. one per regime) into one."""
         out = cls()
         for comp in comparisons:
@@ -104,19 +112,19 @@ class Comparison(list):
             out.problems.extend(getattr(comp, "problems", []))
         return out
 
-    def summary(self):
+    def summary(self) -> list[dict]:
         """Mean (and spread) of every numeric column per (problem, method): a list of dicts."""
         return _report.summarize(self)
 
-    def table(self):
+    def table(self) -> str:
         """The readable table, one block per problem, as a string."""
         return _report.format_tables(self)
 
-    def verdict(self):
+    def verdict(self) -> str:
         """One paragraph stating what the numbers show, computed from them."""
         return _report.verdict(self)
 
-    def to_frame(self):
+    def to_frame(self) -> Any:
         """The rows as a ``pandas.DataFrame`` (pandas is optional)."""
         try:
             import pandas as pd
@@ -125,7 +133,7 @@ class Comparison(list):
                               "dicts (list(result)) and to_json() needs nothing") from None
         return pd.DataFrame(list(self))
 
-    def to_json(self, path=None):
+    def to_json(self, path: Path | None = None) -> str:
         """The problems, rows and verdict as JSON text; written to ``path`` when given."""
         from .._version import __version__
 
@@ -137,22 +145,24 @@ class Comparison(list):
                 fh.write(text + "\n")
         return text
 
-    def plot(self, path):
+    def plot(self, path: Path) -> None:
         """Save a PNG of the comparison (or of the sweep curve) to ``path``; needs matplotlib."""
         _report.plot(self, path)
 
     def __str__(self):
         return self.table()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         names = ", ".join(p["name"] for p in self.problems)
         return f"Comparison({len(self)} rows; problems: {names})"
 
 
 # ------------------------------------------------------------------ engine
-def compare(problem, methods=DEFAULT_METHODS, *, seeds=(0,), method_params=None, n_topics=None,
-            heldout=0.1, random_state=0, memory="auto", n_top_words=10, name=None, progress=True,
-            warmup=True):
+def compare(problem: Any, methods: Sequence[str] = DEFAULT_METHODS, *, seeds: Sequence[int] = (0,),
+            method_params: Mapping[str, Mapping[str, Any]] | None = None,
+            n_topics: int | str | None = None, heldout: float = 0.1, random_state: Seed = 0,
+            memory: str | None = "auto", n_top_words: int = 10, name: str | None = None,
+            progress: bool = True, warmup: bool = True) -> Comparison:
     """Fit several factorizers on one problem and measure each.
 
     Parameters
@@ -225,8 +235,11 @@ def compare(problem, methods=DEFAULT_METHODS, *, seeds=(0,), method_params=None,
     return Comparison(rows, [task.info])
 
 
-def sweep_tokens(tokens_per_domain=DEFAULT_SWEEP, methods=DEFAULT_METHODS, *, problem_params=None,
-                 seeds=(0,), method_params=None, data_seed=0, progress=True):
+def sweep_tokens(tokens_per_domain: Sequence[int] = DEFAULT_SWEEP,
+                 methods: Sequence[str] = DEFAULT_METHODS, *,
+                 problem_params: Mapping[str, Any] | None = None, seeds: Sequence[int] = (0,),
+                 method_params: Mapping[str, Mapping[str, Any]] | None = None,
+                 data_seed: int = 0, progress: bool = True) -> Comparison:
     """Recovery error of each method and of the oracle as tokens per domain grow.
 
     The same truth (``domain_topic``, ``topic_word``) is drawn for every size
@@ -260,7 +273,7 @@ def sweep_tokens(tokens_per_domain=DEFAULT_SWEEP, methods=DEFAULT_METHODS, *, pr
     params.pop("tokens_per_domain", None)
     spec = _check_common(None, methods, seeds, method_params, params.get("n_topics"), 0.0, None, 10)
     sizes = [check_positive_int(params.get(k), k) for k in ("n_words", "n_topics", "n_domains")]
-    check_problem_size(*sizes, max(values) * sizes[2])  # the largest problem, before the first
+    check_problem_size(*sizes, max(values) * sizes[2])  # type: ignore[call-arg]  # the largest problem, before the first
     steps = len(values) * len(spec["methods"]) * len(spec["seeds"]) + len(spec["methods"])
     rows, problems = [], []
     with progress_bar(steps, "sweep", enabled=progress) as bar:

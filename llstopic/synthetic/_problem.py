@@ -204,7 +204,7 @@ def make_finite_lls(n_words: int, n_topics: int, n_domains: int, tokens_per_doma
 _BYTES_PER_TOKEN = 64
 
 
-def check_problem_size(n_words, n_topics, n_domains, n_tokens):
+def check_problem_size(n_words: int, n_topics: int, n_domains: int, n_tokens: int) -> None:
     """Refuse a problem that needs more memory than the machine has (ValueError with the figure)."""
     needed = _BYTES_PER_TOKEN * n_tokens + 24 * n_words * n_topics + 24 * n_domains * n_topics
     check_memory(needed, f"a problem with {n_tokens} tokens, n_words = {n_words}, n_topics = "
