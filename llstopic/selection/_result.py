@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -44,8 +45,9 @@ class SelectionResult:
         scores' standard errors and the chosen rule.
     """
 
-    def __init__(self, n_topics, method, space, candidates, scores, score_name, notes=(),
-                 details=None):
+    def __init__(self, n_topics: int | numbers.Integral, method: str, space: str, candidates: Any,
+                 scores: Any, score_name: str, notes: Iterable[str] = (),
+                 details: dict | None = None) -> None:
         self.n_topics = int(n_topics)
         self.method = str(method)
         self.space = str(space)
@@ -56,7 +58,7 @@ class SelectionResult:
         self.details = {} if details is None else dict(details)
 
     # ------------------------------------------------------------ views
-    def score_of(self, n_topics):
+    def score_of(self, n_topics: int) -> float:
         """The score of one candidate."""
         hits = np.flatnonzero(self.candidates == n_topics)
         if hits.size == 0:
@@ -64,14 +66,14 @@ class SelectionResult:
                              f"{self.candidates.tolist()}")
         return float(self.scores[hits[0]])
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         span = (f"{self.candidates[0]}..{self.candidates[-1]}" if self.candidates.size > 1
                 else str(self.candidates[0]))
         note = f", {len(self.notes)} note(s)" if self.notes else ""
         return (f"SelectionResult(n_topics={self.n_topics}, method={self.method!r}, "
                 f"space={self.space!r}, candidates {span}{note})")
 
-    def summary(self):
+    def summary(self) -> str:
         """A few lines of text: the choice, the scores near it, the notes."""
         lines = [f"n_topics = {self.n_topics} ({self.method}, {self.space} space)"]
         order = np.argsort(np.abs(self.candidates - self.n_topics), kind="stable")[:7]
@@ -83,7 +85,7 @@ class SelectionResult:
         return "\n".join(lines)
 
     # ------------------------------------------------------------ plot
-    def plot(self, path_or_ax=None):
+    def plot(self, path_or_ax: Any = None) -> Any:
         """Plot the score of every candidate; needs matplotlib (imported here).
 
         Parameters
@@ -131,7 +133,7 @@ class SelectionResult:
         return ax
 
     # ------------------------------------------------------------ persistence
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict; :meth:`from_dict` restores an equal result."""
         return {"n_topics": self.n_topics, "method": self.method, "space": self.space,
                 "candidates": self.candidates.tolist(), "scores": [float(s) for s in self.scores],
@@ -139,7 +141,7 @@ class SelectionResult:
                 "details": _jsonable(self.details)}
 
     @classmethod
-    def from_dict(cls, data):
+    def from_dict(cls, data: dict[str, Any]) -> SelectionResult:
         """Rebuild a result from :meth:`to_dict`'s output, checking every field."""
         if not isinstance(data, dict) or set(data) != set(_FIELDS):
             keys = sorted(data) if isinstance(data, dict) else type(data).__name__

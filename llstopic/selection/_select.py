@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import numbers
+from typing import Any, Iterable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._result import SelectionResult
 from ._spectral import TW1_QUANTILES, spectral_statistics
+from .._typing import Seed
 from .._validation import check_random_state
 
 __all__ = ["select_n_topics", "check_candidates", "is_auto"]
@@ -18,13 +21,15 @@ DEFAULT_MAX_CANDIDATE = 100
 _SPECTRAL_SCORE = "singular value / noise threshold"
 
 
-def is_auto(n_topics):
+def is_auto(n_topics: Any) -> bool:
     """True when ``n_topics`` asks for the estimate (the string ``"auto"``)."""
     return isinstance(n_topics, str) and n_topics == "auto"
 
 
-def select_n_topics(X, *, candidates=None, method="auto", domains=None, level=0.01,
-                    factorizer="anchor", heldout=0.2, n_clusters=None, random_state=None):
+def select_n_topics(X: Any, *, candidates: Iterable[int] | None = None, method: str = "auto",
+                    domains: ArrayLike | None = None, level: float = 0.01,
+                    factorizer: Any = "anchor", heldout: float = 0.2,
+                    n_clusters: int | None = None, random_state: Seed = None) -> SelectionResult:
     """Estimate the number of latent labels (topics) from the data.
 
     Under latent label shift the expected counts, the domain space p(d|x),
