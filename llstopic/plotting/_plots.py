@@ -10,9 +10,12 @@ axes of your own instead (``plot_domain_topic`` and ``plot_domain_clusters``).
 from __future__ import annotations
 
 import math
+from typing import Any, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from .._typing import Seed
 from .._validation import check_finite_array, check_positive_int, check_probability_rows
 
 __all__ = ["plot_topics", "plot_domain_topic", "plot_domain_clusters", "domain_order"]
@@ -37,7 +40,8 @@ def _axes(ax, figsize):
     return fig, fig.add_subplot()
 
 
-def plot_topics(model, n_words=10, *, topics=None, ncols=None):
+def plot_topics(model: Any, n_words: int = 10, *, topics: Sequence[int] | None = None,
+                ncols: int | None = None) -> Any:
     """The top words of each topic as horizontal bars of p(x|y).
 
     Parameters
@@ -88,7 +92,7 @@ def plot_topics(model, n_words=10, *, topics=None, ncols=None):
     return fig
 
 
-def domain_order(domain_topic):
+def domain_order(domain_topic: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Domains grouped by their dominant label, strongest first within a group.
 
     Returns
@@ -102,7 +106,8 @@ def domain_order(domain_topic):
     return order.astype(np.int64), dominant[order].astype(np.int64)
 
 
-def plot_domain_topic(model, *, domain_names=None, ax=None):
+def plot_domain_topic(model: Any, *, domain_names: Sequence[str] | None = None,
+                      ax: Any = None) -> Any:
     """Heat map of p_d(y): one row per domain, ordered by its dominant label.
 
     Under latent label shift the rows are different mixes of the same labels;
@@ -147,7 +152,8 @@ def plot_domain_topic(model, *, domain_names=None, ax=None):
     return fig
 
 
-def plot_domain_clusters(discretizer, X, *, labels=None, max_points=5000, random_state=0, ax=None):
+def plot_domain_clusters(discretizer: Any, X: ArrayLike, *, labels: ArrayLike | None = None,
+                         max_points: int = 5000, random_state: Seed = 0, ax: Any = None) -> Any:
     """DDFA's words: examples in p(d|x) space (2-D PCA), coloured by their cluster.
 
     Each example's domain posterior p(d|x) is a point of the domain simplex;

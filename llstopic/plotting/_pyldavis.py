@@ -6,12 +6,14 @@ so they can be built (and tested) without it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["to_pyldavis"]
 
 
-def to_pyldavis(model, corpus, *, new_domains=False):
+def to_pyldavis(model: Any, corpus: Any, *, new_domains: bool = False) -> dict[str, Any]:
     """The keyword arguments of :func:`pyLDAvis.prepare` for a fitted factorizer.
 
     Parameters
