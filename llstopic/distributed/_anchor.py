@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import time
 import types
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 from .._validation import check_positive_int, check_random_state
 from ..factorizers._base import _normalize_rows
@@ -33,7 +35,7 @@ from .._validation import check_factor as _check_factor
 from ..factorizers.anchor import AnchorWords
 from ..factorizers.anchor import _spaces
 from . import _tasks
-from ._corpus import RowBlocks, _check_client, put, submit, tree_sum
+from ._corpus import PartitionedCorpus, RowBlocks, _check_client, put, submit, tree_sum
 from ._vocab import _check_corpus, vocabulary_counts
 
 __all__ = ["fit_anchor_words", "infer_domain_topic"]
@@ -145,7 +147,8 @@ def _plan(model, counts, n_words):
     return representation, sample
 
 
-def infer_domain_topic(client, corpus, topic_word, *, max_iter=1000, tol=1e-9, n_threads=1):
+def infer_domain_topic(client: Any, corpus: PartitionedCorpus, topic_word: ArrayLike, *,
+                       max_iter: int = 1000, tol: float = 1e-9, n_threads: int = 1) -> RowBlocks:
     """Maximum-likelihood p_d(y) of every document with the topics fixed, on the workers.
 
     Row by row the same solve as ``Factorizer.transform`` (so equal rows);
@@ -169,7 +172,8 @@ def infer_domain_topic(client, corpus, topic_word, *, max_iter=1000, tol=1e-9, n
     return RowBlocks(futures, corpus.n_docs, topic_word.shape[0])
 
 
-def fit_anchor_words(client, corpus, model, *, n_threads=1, block_bytes=BLOCK_BYTES):
+def fit_anchor_words(client: Any, corpus: PartitionedCorpus, model: AnchorWords, *,
+                     n_threads: int = 1, block_bytes: int = BLOCK_BYTES) -> AnchorWords:
     """Fit an :class:`~llstopic.AnchorWords` on a partitioned corpus.
 
     The result equals ``model.fit(gather_corpus(client, corpus))`` with the

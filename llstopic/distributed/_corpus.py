@@ -14,10 +14,12 @@ import dataclasses
 import os
 import warnings
 from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
+from .._typing import Path
 from ..corpus import Corpus, _io
 from . import _tasks
 
@@ -38,10 +40,10 @@ class RowBlocks:
     n_cols: int
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, int]:
         return (int(sum(self.n_rows)), self.n_cols)
 
-    def gather(self, client):
+    def gather(self, client: Any) -> np.ndarray:
         """The whole matrix as one ndarray on the client."""
         return np.vstack(client.gather(list(self.futures)))
 
@@ -74,18 +76,18 @@ class PartitionedCorpus:
     kept_words: np.ndarray | None = field(default=None, repr=False)
 
     @property
-    def n_domains(self):
+    def n_domains(self) -> int:
         return int(sum(self.n_docs))
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, int]:
         return (self.n_domains, self.n_words)
 
     @property
-    def n_partitions(self):
+    def n_partitions(self) -> int:
         return len(self.partitions)
 
-    def row_offsets(self):
+    def row_offsets(self) -> np.ndarray:
         """First global row of each partition, int64 array (n_partitions + 1,)."""
         return np.concatenate(([0], np.cumsum(self.n_docs))).astype(np.int64)
 
@@ -165,7 +167,8 @@ def _finish(client, futures, sources, vocab, n_words=None):
                              tuple(sources), vocabulary)
 
 
-def read_uci(client, docwords, vocab=None):
+def read_uci(client: Any, docwords: Path | Sequence[Path],
+             vocab: Path | None = None) -> PartitionedCorpus:
     """Read UCI bag-of-words files on the workers, one partition per file.
 
     Parameters
@@ -191,7 +194,8 @@ def read_uci(client, docwords, vocab=None):
     return _finish(client, futures, paths, vocab)
 
 
-def read_mm(client, paths, vocab=None):
+def read_mm(client: Any, paths: Path | Sequence[Path],
+            vocab: Path | None = None) -> PartitionedCorpus:
     """Read Matrix Market files on the workers, one partition per file (rows = documents).
 
     Same conventions as :func:`read_uci` (and ``Corpus.read_mm`` per file).
@@ -203,7 +207,8 @@ def read_mm(client, paths, vocab=None):
     return _finish(client, futures, paths, vocab)
 
 
-def from_bag(client, bag, *, n_words=None, vocabulary=None):
+def from_bag(client: Any, bag: Any, *, n_words: int | None = None,
+             vocabulary: Sequence[str] | None = None) -> PartitionedCorpus:
     """A corpus from a ``dask.bag`` of documents, one partition per bag partition.
 
     Parameters
@@ -251,7 +256,7 @@ def _check_vocabulary(vocabulary, n_words):
     return vocabulary
 
 
-def from_corpus(client, corpus, n_partitions):
+def from_corpus(client: Any, corpus: Corpus, n_partitions: int) -> PartitionedCorpus:
     """Scatter an in-memory :class:`~llstopic.Corpus` to the workers in ``n_partitions``
     blocks of consecutive rows (as equal as possible).
 
@@ -276,7 +281,7 @@ def from_corpus(client, corpus, n_partitions):
                              corpus.n_words, tuple(sources), corpus.vocabulary)
 
 
-def gather_corpus(client, corpus):
+def gather_corpus(client: Any, corpus: PartitionedCorpus) -> Corpus:
     """The whole :class:`PartitionedCorpus` as one in-memory :class:`~llstopic.Corpus`."""
     _check_client(client)
     blocks = client.gather(list(corpus.partitions))

@@ -26,18 +26,20 @@ from __future__ import annotations
 import dataclasses
 import logging
 import weakref
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._kernels import em as _em
 from .._validation import check_positive_int
 from .._validation import check_bool as _check_bool
 from .._validation import check_factor as _check_factor
 from .._validation import check_real as _check_real
-from ..factorizers._polish import _STEP_FACTOR, _clamp, _row_norms, _Trace
+from ..factorizers._polish import _STEP_FACTOR, PolishResult, _clamp, _row_norms, _Trace
 from . import _tasks
 from ._anchor import infer_domain_topic
-from ._corpus import RowBlocks, _check_client, put, submit, tree_sum
+from ._corpus import PartitionedCorpus, RowBlocks, _check_client, put, submit, tree_sum
 from ._vocab import _check_corpus, vocabulary_counts
 
 __all__ = ["polish"]
@@ -215,8 +217,11 @@ def _start_blocks(client, corpus, domain_topic, topic_word, n_threads):
     return RowBlocks(checked, corpus.n_docs, n_topics)
 
 
-def polish(client, corpus, topic_word, domain_topic=None, *, max_iter=50, tol=1e-6, prior=0.0,
-           smoothing=0.0, fixed_topics=False, accelerate=True, n_threads=1, gather=True):
+def polish(client: Any, corpus: PartitionedCorpus, topic_word: ArrayLike,
+           domain_topic: RowBlocks | ArrayLike | None = None, *, max_iter: int = 50,
+           tol: float = 1e-6, prior: float = 0.0, smoothing: float = 0.0,
+           fixed_topics: bool = False, accelerate: bool = True, n_threads: int = 1,
+           gather: bool = True) -> PolishResult:
     """Polish a factorization by EM on a partitioned corpus; see ``factorizers._polish.polish``.
 
     Parameters

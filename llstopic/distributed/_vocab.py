@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,7 @@ class VocabularyCounts:
     used_word_counts: np.ndarray
 
 
-def vocabulary_counts(client, corpus):
+def vocabulary_counts(client: Any, corpus: PartitionedCorpus) -> VocabularyCounts:
     """Word totals and document frequencies, computed per partition and summed.
 
     Parameters
@@ -75,8 +76,9 @@ def kept_words(counts, n_domains, *, min_count=1, min_domains=1, max_domain_frac
                 min_domains=min_domains, max_domain_fraction=max_domain_fraction, keep_n=keep_n)
 
 
-def filter_words(client, corpus, *, min_count=1, min_domains=1, max_domain_fraction=1.0,
-                 keep_n=None):
+def filter_words(client: Any, corpus: PartitionedCorpus, *, min_count: int = 1,
+                 min_domains: int = 1, max_domain_fraction: float = 1.0,
+                 keep_n: int | None = None) -> PartitionedCorpus:
     """Keep the words that pass every filter, as ``Corpus.filter_words`` does; a new corpus.
 
     The counts are reduced on the client (two int64 vectors of length
