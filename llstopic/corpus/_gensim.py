@@ -11,12 +11,16 @@ from __future__ import annotations
 import math
 import numbers
 from array import array
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
 from . import _build
 from .._validation import INT64_MAX, check_memory, check_positive_int, check_total
+
+if TYPE_CHECKING:
+    from ._corpus import Corpus
 
 __all__ = ["GensimBow", "GensimMixin", "bow_to_csr", "to_gensim_dictionary"]
 
@@ -181,8 +185,14 @@ def to_gensim_dictionary(vocabulary, counts):
 class GensimMixin:
     """The gensim methods of :class:`~llstopic.Corpus` (``from_gensim``, ``to_gensim``, ...)."""
 
+    _counts: Any       # set by Corpus (annotations only, for the type checker)
+    _vocabulary: Any
+    _checked: Any
+
     @classmethod
-    def from_gensim(cls, bow_iterable, *, n_words=None, vocabulary=None, domain_names=None):
+    def from_gensim(cls, bow_iterable: Iterable[Iterable[tuple[int, int]]], *,
+                    n_words: int | None = None, vocabulary: Sequence[str] | None = None,
+                    domain_names: Sequence[str] | None = None) -> Corpus:
         """Build a Corpus from a gensim bag-of-words corpus, in one streaming pass.
 
         Parameters
@@ -211,7 +221,7 @@ class GensimMixin:
         counts = bow_to_csr(bow_iterable, n_words)
         return cls._checked(counts, vocabulary, domain_names)
 
-    def to_gensim(self):
+    def to_gensim(self) -> GensimBow:
         """This corpus as a gensim bag-of-words corpus.
 
         Returns
@@ -224,7 +234,7 @@ class GensimMixin:
         """
         return GensimBow(self._counts)
 
-    def to_gensim_dictionary(self):
+    def to_gensim_dictionary(self) -> Any:
         """The vocabulary as a gensim ``Dictionary`` (ids = column indices).
 
         Its document and collection frequencies are those of this corpus.

@@ -14,11 +14,15 @@ import collections
 import logging
 import warnings
 from array import array
+from typing import TYPE_CHECKING, Any, Collection, Iterable, Sequence
 
 import numpy as np
 
 from . import _build
 from ._build import check_names
+
+if TYPE_CHECKING:
+    from ._corpus import Corpus
 
 __all__ = ["Analyser", "TextMixin", "texts_to_tokens", "warn_unknown"]
 
@@ -33,10 +37,16 @@ _N_NAMED = 5
 class TextMixin:
     """The text methods of :class:`~llstopic.Corpus` (``from_texts``, ``transform_texts``)."""
 
+    _vocabulary: Any   # set by Corpus (annotations only, for the type checker)
+    _analyser: Any
+    _unknown: Any
+
     @classmethod
-    def from_texts(cls, texts, *, tokenizer=None, stop_words="english", vocabulary=None,
-                   min_count=1, min_domains=1, max_domain_fraction=1.0, keep_n=None,
-                   domain_names=None):
+    def from_texts(cls, texts: Iterable[str | Sequence[str]], *, tokenizer: Any = None,
+                   stop_words: str | Collection[str] | None = "english",
+                   vocabulary: Sequence[str] | None = None, min_count: int = 1,
+                   min_domains: int = 1, max_domain_fraction: float = 1.0,
+                   keep_n: int | None = None, domain_names: Sequence[str] | None = None) -> Corpus:
         """Count documents given as raw strings or as token lists.
 
         Parameters
@@ -95,7 +105,8 @@ class TextMixin:
             corpus._kept_words, corpus._unknown, corpus._analyser = None, unknown, analyser
         return corpus
 
-    def transform_texts(self, texts, *, domain_names=None):
+    def transform_texts(self, texts: Iterable[str | Sequence[str]], *,
+                        domain_names: Sequence[str] | None = None) -> Corpus:
         """Count new documents with this corpus' vocabulary and tokenisation.
 
         Strings are tokenised as :meth:`from_texts` tokenised this corpus
@@ -117,7 +128,7 @@ class TextMixin:
                            "transform_texts")
 
     @property
-    def n_unknown_tokens(self):
+    def n_unknown_tokens(self) -> int | None:
         """Tokens dropped as outside a fixed vocabulary when this corpus was counted.
 
         An int for a corpus made by :meth:`from_texts` with a fixed

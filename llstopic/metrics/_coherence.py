@@ -145,7 +145,7 @@ def coherence(topic_word: ArrayLike, *, counts: Any = None,
             raise ValueError(f"texts has {len(texts)} documents but counts has "
                              f"{counts.shape[0]} rows")
     if counts is None:
-        counts = Corpus.from_texts(texts, vocabulary=vocabulary).counts
+        counts = Corpus.from_texts(texts, vocabulary=vocabulary).counts  # type: ignore[arg-type]
     window_size = check_positive_int(window_size, "window_size", allow_none=True)
 
     from gensim.models.coherencemodel import CoherenceModel
