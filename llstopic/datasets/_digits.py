@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 
 from .._typing import Seed
-from .._typing import Seed
 from .._validation import (Interval, Options, check_param, check_positive_int, check_random_state,
                            seed_from)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["register_factorizer", "available", "make_factorizer", "resolve", "registry_name_of",
            "missing_package"]
