@@ -34,7 +34,7 @@ from llstopic._kernels import recovery
 from llstopic.factorizers.anchor import _spaces as _anchor_spaces
 from llstopic.metrics import topic_word_error
 
-ARMIJO, ETA_MIN, NEWTON_START, NEWTON_EVERY, DROP, HALVINGS = 1e-4, 1e-30, 8, 8, 1e3, 8
+ARMIJO, ETA_MIN, NEWTON_START, NEWTON_EVERY, DROP, HALVINGS = 1e-4, 1e-30, 24, 8, 1e9, 8
 
 
 # ------------------------------------------------------------ numpy baseline

@@ -253,7 +253,7 @@ def kl_hessian(vals, ca, anchor_sub):
     return weighted @ anchor_sub.T
 
 
-def newton_face_step(hess, grad, c, support, drop=1e3):
+def newton_face_step(hess, grad, c, support, drop=1e9):
     """The Newton step on the face ``support`` by one dense KKT solve: coordinates off the face
     shrink ``drop``-fold; on it, minimise grad.d + d^T hess d / 2 subject to sum(d) = 0."""
     support = np.asarray(support)

@@ -22,12 +22,12 @@ exact near the optimum and the gap can be driven to ~1e-15.  The gap threshold
 Plain EG is slow on ill-conditioned words: its metric ``diag(1/c)`` shrinks
 the steps of small coordinates, and nearly parallel anchor rows give flat
 directions (thousands of iterations for a 1e-7 gap at k = 50).  So from
-iteration 8 on, each iteration first tries an active-set Newton step on the
+iteration 24 on (``_NEWTON_START``), each iteration first tries an active-set Newton step on the
 face of the coordinates that matter (those above 1e-9 of the largest, plus
 any whose gradient says they want in): the equality-constrained Newton system
 is solved by Cholesky; coordinates the step would make non-positive leave the
 face and the system is solved again -- those whose gradient says they want
-out shrink 1000-fold (never to exactly zero, so that EG can revive them),
+out shrink 1e9-fold (never to exactly zero, so that EG can revive them),
 those that want in keep their value for this step (shrinking them would give
 a non-descent direction; see ``newton.active_set_newton``).  The Newton direction is damped
 (step 1, 1/2, ..., 1/128) until the same exact Armijo test passes; otherwise
@@ -55,8 +55,13 @@ _NJIT = dict(cache=True, nogil=True)
 _ARMIJO = 1e-4
 _ETA_MIN = 1e-30
 #: First iteration at which a Newton step on the support is tried, and the
-#: number of EG iterations between tries after a rejected one.
-_NEWTON_START = 8
+#: number of EG iterations between tries after a rejected one.  Far from the
+#: optimum the face is large (all n_anchors coordinates at first) and a Newton
+#: step costs n_anchors^2 entries; EG iterations (n_anchors per entry) shrink it
+#: first.  On p_d(y) of 300-token documents with 100 topics, starting at
+#: iteration 24 instead of 8 cut the solver's CPU time 1.4-fold (measured with
+#: the 1e9-fold drop of ``newton``).
+_NEWTON_START = 24
 _NEWTON_EVERY = 8
 #: Step lengths 1, 1/2, ... tried along a Newton direction before falling back to EG.
 _NEWTON_HALVINGS = 8
