@@ -151,7 +151,7 @@ def numba_kl_recover(rows, anchor_rows, max_iter, tol, parallel, newton):
     loss, gap, n_iter = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
     kernel = recovery.kl_recover_parallel if parallel else recovery.kl_recover
     kernel(rows.indptr.astype(np.int64), rows.indices.astype(np.int64), rows.data, anchor_rows,
-           out, loss, gap, n_iter, max_iter, tol, newton)
+           out, loss, gap, n_iter, max_iter, tol, newton, False)
     return out, n_iter
 
 

@@ -268,6 +268,13 @@ def newton_face_step(hess, grad, c, support, drop=1e9):
     return step
 
 
+def group_columns(rows, labels, n_groups):
+    """Rows summed within column groups: ``rows @ S`` with the 0/1 matrix S[j, labels[j]] = 1."""
+    groups = np.zeros((rows.shape[1], n_groups))
+    groups[np.arange(rows.shape[1]), labels] = 1.0
+    return np.asarray(rows, dtype=np.float64) @ groups
+
+
 
 # ---------------------------------------------------------------- posterior / metrics
 

@@ -35,6 +35,14 @@ the iteration is an EG step and Newton is tried again 8 iterations later.
 Near the optimum this converges quadratically (typically 10-40 iterations
 per word).
 
+Both solvers start from the uniform point, or (``warm=True``) from the
+caller's ``c``: every coordinate is first raised to at least ``_WARM_FLOOR``
+(far below the Newton face threshold, so exponentiated gradient can still
+revive it) and ``c`` renormalised, and Newton steps are tried from the first
+iteration on.  A warm start from a nearby point (the L2 solution for the KL
+recovery) saves the early exponentiated-gradient iterations and starts the
+Newton steps on a small face.
+
 Entries of ``r`` that no anchor row covers cannot be explained by any ``c``
 (their KL term is infinite for every ``c``); they are left out, and the row is
 renormalised over the rest.  A row with nothing left is not solved: its
@@ -65,6 +73,30 @@ _NEWTON_START = 24
 _NEWTON_EVERY = 8
 #: Step lengths 1, 1/2, ... tried along a Newton direction before falling back to EG.
 _NEWTON_HALVINGS = 8
+#: Smallest coordinate of a warm start, relative to 1 / n_anchors.
+_WARM_FLOOR = 1e-12
+
+
+@nb.njit(**_NJIT)
+def _start(c, warm):
+    """Uniform start, or the caller's ``c`` floored and renormalised (``warm``).
+    Returns the first iteration at which a Newton step is tried."""
+    k = c.shape[0]
+    if not warm:
+        for i in range(k):
+            c[i] = 1.0 / k
+        return _NEWTON_START
+    floor = _WARM_FLOOR / k
+    total = 0.0
+    for i in range(k):
+        v = c[i]
+        if not v >= floor:  # also catches nan
+            v = floor
+        c[i] = v
+        total += v
+    for i in range(k):
+        c[i] /= total
+    return 1
 
 
 @nb.njit(**_NJIT)
@@ -141,7 +173,7 @@ def _predicted(grad, gmin, step):
 
 
 @nb.njit(**_NJIT)
-def kl_simplex(vals, anchor_sub, anchor_sub_t, c, max_iter, tol, newton):
+def kl_simplex(vals, anchor_sub, anchor_sub_t, c, max_iter, tol, newton, warm):
     """Minimise ``sum_j vals_j log(vals_j / (c @ anchor_sub)_j)`` over the simplex.
 
     vals : IN float64 (n_entries,), positive, summing to one
@@ -149,9 +181,11 @@ def kl_simplex(vals, anchor_sub, anchor_sub_t, c, max_iter, tol, newton):
         to the entries of ``vals``; every column has a positive entry
     anchor_sub_t : IN float64 (n_entries, n_anchors), its transpose (C order):
         the gradient and Hessian loops then run over contiguous memory
-    c : OUT float64 (n_anchors,): the minimiser (the start is uniform)
+    c : IN/OUT float64 (n_anchors,): the start if ``warm`` (non-negative,
+        any scale), the minimiser on exit
     max_iter : IN int, tol : IN float (absolute duality-gap threshold)
     newton : IN bool, try active-set Newton steps (False: plain EG)
+    warm : IN bool, start from ``c`` (False: from the uniform point)
     Returns (iterations, duality gap, KL at ``c``).
     """
     k, s = anchor_sub.shape
@@ -162,13 +196,11 @@ def kl_simplex(vals, anchor_sub, anchor_sub_t, c, max_iter, tol, newton):
     hess = np.empty((k, k))
     work = np.empty((2, k))
     support = np.empty(k, dtype=np.int64)
-    for i in range(k):
-        c[i] = 1.0 / k
+    next_newton = _start(c, warm)
     _mix(c, anchor_sub, ca)
     it = 0
     eta = -1.0
     gap = np.inf
-    next_newton = _NEWTON_START
     while True:
         for i in range(k):
             grad[i] = 0.0
@@ -245,14 +277,15 @@ def _mix(weights, rows, out):
 
 
 @nb.njit(**_NJIT)
-def l2_simplex(gram, cross, sqnorm, c, max_iter, tol, newton):
+def l2_simplex(gram, cross, sqnorm, c, max_iter, tol, newton, warm):
     """Minimise ``c^T gram c - 2 cross . c + sqnorm`` over the simplex.
 
     gram : IN float64 (n_anchors, n_anchors), ``A A^T``
     cross : IN float64 (n_anchors,), ``A r``
     sqnorm : IN float, ``r . r`` (> 0); the gap threshold is ``tol * sqnorm``
-    c : OUT float64 (n_anchors,): the minimiser (the start is uniform)
+    c : IN/OUT float64 (n_anchors,): the start if ``warm``, the minimiser on exit
     newton : IN bool, try active-set Newton steps (False: plain EG)
+    warm : IN bool, start from ``c`` (False: from the uniform point)
     Returns (iterations, duality gap, squared residual at ``c``).
     """
     k = gram.shape[0]
@@ -262,13 +295,11 @@ def l2_simplex(gram, cross, sqnorm, c, max_iter, tol, newton):
     hess = np.empty((k, k))
     work = np.empty((2, k))
     support = np.empty(k, dtype=np.int64)
-    for i in range(k):
-        c[i] = 1.0 / k
+    next_newton = _start(c, warm)
     threshold = tol * sqnorm
     it = 0
     eta = -1.0
     gap = np.inf
-    next_newton = _NEWTON_START
     while True:
         for i in range(k):
             s = 0.0

@@ -14,7 +14,8 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-from .._kernels.recovery import kl_recover_parallel
+from .._kernels.recovery import kl_recover, kl_recover_parallel
+from .._parallel import thread_limits
 from .._validation import check_count_matrix, check_positive_int, check_random_state
 
 __all__ = ["Factorizer"]
@@ -133,10 +134,13 @@ class Factorizer(BaseEstimator):
                              f"with n_words = {self.n_words_in_}")
         return counts
 
-    def _infer_domain_topic(self, counts, topic_word=None):
+    def _infer_domain_topic(self, counts, topic_word=None, *, tol=None):
         """Maximum-likelihood p_d(y) of every row of ``counts`` with the topics fixed.
 
-        Domains without tokens get the uniform distribution.
+        Domains without tokens get the uniform distribution.  ``tol`` is the
+        duality-gap threshold in nats per token (default ``_infer_tol``).  Runs
+        on the threads of the factorizer's ``n_jobs`` if it has one (all of
+        numba's otherwise); ``n_jobs=1`` runs the serial kernel.
         """
         topic_word = self.topic_word_ if topic_word is None else topic_word
         topic_word = np.ascontiguousarray(topic_word, dtype=np.float64)
@@ -148,9 +152,12 @@ class Factorizer(BaseEstimator):
         # produces are skipped; a domain without usable tokens stays uniform.
         loss, gap = np.empty(n_domains), np.empty(n_domains)
         n_iter = np.zeros(n_domains, dtype=np.int64)
-        kl_recover_parallel(counts.indptr.astype(np.int64), counts.indices.astype(np.int64),
-                            counts.data.astype(np.float64), topic_word, domain_topic, loss, gap, n_iter,
-                            self._infer_max_iter, self._infer_tol, True)
+        tol = self._infer_tol if tol is None else float(tol)
+        with thread_limits(getattr(self, "n_jobs", None)) as n_threads:
+            kernel = kl_recover_parallel if n_threads > 1 else kl_recover
+            kernel(counts.indptr.astype(np.int64), counts.indices.astype(np.int64),
+                   counts.data.astype(np.float64), topic_word, domain_topic, loss, gap, n_iter,
+                   self._infer_max_iter, tol, True, False)
         return domain_topic
 
     def _infer(self, counts):
