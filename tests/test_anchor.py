@@ -184,13 +184,17 @@ def test_permuting_the_vocabulary_permutes_anchors_and_columns(shape):
     vocabulary = [f"w{i}" for i in range(n_words)]
     perm = np.random.default_rng(0).permutation(n_words)
     counts = problem.corpus.counts
-    base = AnchorWords(shape[1], random_state=0).fit(Corpus(counts, vocabulary=vocabulary))
-    moved = AnchorWords(shape[1], random_state=0).fit(
+    # a tight tol: permuting the columns changes rounding, hence where a solver that stops at
+    # the tolerance stops (at the default 1e-6 the warm-started KL differed by 1.5e-5; at
+    # 1e-12 by 1.9e-12, on flat directions of an ill-conditioned word)
+    base = AnchorWords(shape[1], tol=1e-12, random_state=0).fit(
+        Corpus(counts, vocabulary=vocabulary))
+    moved = AnchorWords(shape[1], tol=1e-12, random_state=0).fit(
         Corpus(counts[:, perm], vocabulary=[vocabulary[i] for i in perm]))
     assert base.representation_ == moved.representation_
     np.testing.assert_array_equal(perm[moved.anchors_], base.anchors_)
     assert moved.anchor_words_ == base.anchor_words_ == [vocabulary[a] for a in base.anchors_]
-    np.testing.assert_allclose(moved.topic_word_, base.topic_word_[:, perm], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(moved.topic_word_, base.topic_word_[:, perm], rtol=0, atol=1e-10)
     np.testing.assert_allclose(moved.domain_topic_, base.domain_topic_, rtol=0, atol=1e-9)
 
 

@@ -60,6 +60,18 @@ def test_cooccurrence_rows_match_reference(seed):
     np.testing.assert_allclose(full, full.T, atol=1e-15)
 
 
+@pytest.mark.parametrize("seed, n_words", [(0, 25), (1, 25), (2, 130), (3, 1)])
+def test_cooccurrence_matrix_matches_reference(seed, n_words):
+    # 130 words: several 64-word tiles in the mirroring; 1 word: a single row
+    counts = _counts(seed, n_words=n_words) if n_words > 1 else np.array([[3], [0], [1], [2]])
+    want, _ = ref.cooccurrence(counts)
+    got = np.zeros((counts.shape[1],) * 2)
+    cooc_kernels.cooccurrence_matrix(*_count_arrays(counts.T), *_count_arrays(counts),
+                                     _doc_weight(counts), got)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(got, got.T)
+
+
 @pytest.mark.parametrize("n_chunk", [1, 7, 40, 100])
 def test_cooccurrence_projection_matches_reference(n_chunk):
     counts = _counts(3)

@@ -54,6 +54,56 @@ def cooccurrence_rows(col_indptr, col_rows, col_data, indptr, indices, data, doc
 
 
 @nb.njit(parallel=True, **_NJIT)
+def cooccurrence_matrix(col_indptr, col_rows, col_data, indptr, indices, data, doc_weight, out):
+    """The whole co-occurrence matrix ``Q`` (symmetric), in parallel over words.
+
+    Row x receives only its entries ``j >= x`` (each document's words from
+    the position of x on, found by bisection: ids are sorted within
+    documents), half the work of :func:`cooccurrence_rows` on every word; the
+    lower triangle is then mirrored tile by tile.  Rows are dealt to the
+    threads from both ends at once (0, n-1, 1, n-2, ...), which balances the
+    triangle's uneven rows.  Each entry is written by one thread only.
+
+    col_indptr, col_rows, col_data : IN CSC arrays of the counts (see
+        :func:`cooccurrence_rows`)
+    indptr, indices, data : IN CSR arrays of the same counts, ids sorted
+        within each document
+    doc_weight : IN float64 (n_domains,)
+    out : OUT float64 (n_words, n_words), zero on entry
+    """
+    n = out.shape[0]
+    for r in nb.prange(n):
+        x = r // 2 if r % 2 == 0 else n - 1 - r // 2
+        for p in range(col_indptr[x], col_indptr[x + 1]):
+            d = col_rows[p]
+            w = doc_weight[d]
+            if w == 0.0:
+                continue
+            scale = w * np.float64(col_data[p])
+            lo = indptr[d]
+            hi = indptr[d + 1]
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if indices[mid] < x:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            for q in range(lo, indptr[d + 1]):
+                out[x, indices[q]] += scale * np.float64(data[q])
+            out[x, x] -= scale
+    tile = 64
+    n_tiles = (n + tile - 1) // tile
+    for r in nb.prange(n_tiles):
+        t = r // 2 if r % 2 == 0 else n_tiles - 1 - r // 2
+        i0 = t * tile
+        i1 = min(i0 + tile, n)
+        for j0 in range(0, i1, tile):      # one tile x tile block at a time (cache, TLB)
+            for i in range(i0, i1):
+                for j in range(j0, min(j0 + tile, i)):
+                    out[i, j] = out[j, i]
+
+
+@nb.njit(parallel=True, **_NJIT)
 def cooccurrence_project(col_indptr, col_rows, col_data, indptr, indices, data, doc_weight,
                          projection, chunk, out):
     """The co-occurrence matrix times a projection, without forming ``Q``.

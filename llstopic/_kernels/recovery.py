@@ -19,9 +19,9 @@ _NJIT = dict(cache=True, nogil=True)
 
 
 @nb.njit(**_NJIT)
-def _kl_row(r, indptr, indices, data, anchor_rows, anchor_mass, topic_given_word, loss, gap, n_iter,
+def _kl_row(r, indptr, indices, data, anchor_cols, anchor_mass, topic_given_word, loss, gap, n_iter,
             max_iter, tol, newton, warm):
-    k = anchor_rows.shape[0]
+    k = anchor_cols.shape[1]
     start = indptr[r]
     end = indptr[r + 1]
     s = 0
@@ -44,8 +44,9 @@ def _kl_row(r, indptr, indices, data, anchor_rows, anchor_mass, topic_given_word
             vals[j] = data[q] / total
             col = indices[q]
             for i in range(k):
-                sub[i, j] = anchor_rows[i, col]
-                sub_t[j, i] = anchor_rows[i, col]
+                a = anchor_cols[col, i]     # contiguous: one row of the transpose per entry
+                sub[i, j] = a
+                sub_t[j, i] = a
             j += 1
     it, g, f = kl_simplex(vals, sub, sub_t, topic_given_word[r], max_iter, tol, newton, warm)
     n_iter[r] = it
@@ -54,12 +55,16 @@ def _kl_row(r, indptr, indices, data, anchor_rows, anchor_mass, topic_given_word
 
 
 @nb.njit(**_NJIT)
-def _column_mass(anchor_rows):
-    mass = np.zeros(anchor_rows.shape[1])
-    for i in range(anchor_rows.shape[0]):
-        for j in range(anchor_rows.shape[1]):
+def _columns(anchor_rows):
+    """(transpose of the anchor rows, C order; mass of each column)."""
+    k, n_dims = anchor_rows.shape
+    cols = np.empty((n_dims, k))
+    mass = np.zeros(n_dims)
+    for i in range(k):
+        for j in range(n_dims):
+            cols[j, i] = anchor_rows[i, j]
             mass[j] += anchor_rows[i, j]
-    return mass
+    return cols, mass
 
 
 @nb.njit(**_NJIT)
@@ -79,9 +84,9 @@ def kl_recover(indptr, indices, data, anchor_rows, topic_given_word, loss, gap, 
     newton : IN bool, active-set Newton steps on (the default solver) or off (plain EG)
     warm : IN bool, start each row from its ``topic_given_word`` (else uniform)
     """
-    mass = _column_mass(anchor_rows)
+    cols, mass = _columns(anchor_rows)
     for r in range(indptr.shape[0] - 1):
-        _kl_row(r, indptr, indices, data, anchor_rows, mass, topic_given_word, loss, gap, n_iter,
+        _kl_row(r, indptr, indices, data, cols, mass, topic_given_word, loss, gap, n_iter,
                 max_iter, tol, newton, warm)
 
 
@@ -89,9 +94,9 @@ def kl_recover(indptr, indices, data, anchor_rows, topic_given_word, loss, gap, 
 def kl_recover_parallel(indptr, indices, data, anchor_rows, topic_given_word, loss, gap, n_iter,
                         max_iter, tol, newton, warm):
     """``kl_recover`` in parallel over rows (``prange``); same arguments."""
-    mass = _column_mass(anchor_rows)
+    cols, mass = _columns(anchor_rows)
     for r in nb.prange(indptr.shape[0] - 1):
-        _kl_row(r, indptr, indices, data, anchor_rows, mass, topic_given_word, loss, gap, n_iter,
+        _kl_row(r, indptr, indices, data, cols, mass, topic_given_word, loss, gap, n_iter,
                 max_iter, tol, newton, warm)
 
 

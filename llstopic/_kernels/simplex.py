@@ -70,6 +70,10 @@ _ETA_MIN = 1e-30
 #: iteration 24 instead of 8 cut the solver's CPU time 1.4-fold (measured with
 #: the 1e9-fold drop of ``newton``).
 _NEWTON_START = 24
+#: The L2 solver keeps its first Newton try at iteration 8: its iterations
+#: cost n_anchors^2 whatever the row length, and starting at 8 or 24 cost the
+#: same on 15,000 words x 100 topics (14.8 against 27.9 iterations per word).
+_L2_NEWTON_START = 8
 _NEWTON_EVERY = 8
 #: Step lengths 1, 1/2, ... tried along a Newton direction before falling back to EG.
 _NEWTON_HALVINGS = 8
@@ -78,14 +82,15 @@ _WARM_FLOOR = 1e-12
 
 
 @nb.njit(**_NJIT)
-def _start(c, warm):
+def _start(c, warm, newton_start):
     """Uniform start, or the caller's ``c`` floored and renormalised (``warm``).
-    Returns the first iteration at which a Newton step is tried."""
+    Returns the first iteration at which a Newton step is tried:
+    ``newton_start`` from the uniform point, 1 from a warm start."""
     k = c.shape[0]
     if not warm:
         for i in range(k):
             c[i] = 1.0 / k
-        return _NEWTON_START
+        return newton_start
     floor = _WARM_FLOOR / k
     total = 0.0
     for i in range(k):
@@ -196,7 +201,7 @@ def kl_simplex(vals, anchor_sub, anchor_sub_t, c, max_iter, tol, newton, warm):
     hess = np.empty((k, k))
     work = np.empty((2, k))
     support = np.empty(k, dtype=np.int64)
-    next_newton = _start(c, warm)
+    next_newton = _start(c, warm, _NEWTON_START)
     _mix(c, anchor_sub, ca)
     it = 0
     eta = -1.0
@@ -280,7 +285,7 @@ def _mix(weights, rows, out):
 def l2_simplex(gram, cross, sqnorm, c, max_iter, tol, newton, warm):
     """Minimise ``c^T gram c - 2 cross . c + sqnorm`` over the simplex.
 
-    gram : IN float64 (n_anchors, n_anchors), ``A A^T``
+    gram : IN float64 (n_anchors, n_anchors), ``A A^T`` (symmetric)
     cross : IN float64 (n_anchors,), ``A r``
     sqnorm : IN float, ``r . r`` (> 0); the gap threshold is ``tol * sqnorm``
     c : IN/OUT float64 (n_anchors,): the start if ``warm``, the minimiser on exit
@@ -290,22 +295,22 @@ def l2_simplex(gram, cross, sqnorm, c, max_iter, tol, newton, warm):
     """
     k = gram.shape[0]
     grad = np.empty(k)
+    gc = np.empty(k)
     step = np.empty(k)
     gstep = np.empty(k)
     hess = np.empty((k, k))
     work = np.empty((2, k))
     support = np.empty(k, dtype=np.int64)
-    next_newton = _start(c, warm)
+    next_newton = _start(c, warm, _L2_NEWTON_START)
     threshold = tol * sqnorm
     it = 0
     eta = -1.0
     gap = np.inf
     while True:
+        # gram c as a sum of gram's rows (gram is symmetric): the loop vectorises
+        _mix(c, gram, gc)
         for i in range(k):
-            s = 0.0
-            for j in range(k):
-                s += gram[i, j] * c[j]
-            grad[i] = 2.0 * (s - cross[i])
+            grad[i] = 2.0 * (gc[i] - cross[i])
         gap, gmin, gmax = _gap(c, grad)
         if gap <= threshold or it >= max_iter:
             break
@@ -350,11 +355,9 @@ def l2_simplex(gram, cross, sqnorm, c, max_iter, tol, newton, warm):
         if first_try:
             eta *= 2.0
     loss = sqnorm
+    _mix(c, gram, gc)
     for i in range(k):
-        s = 0.0
-        for j in range(k):
-            s += gram[i, j] * c[j]
-        loss += c[i] * s - 2.0 * cross[i] * c[i]
+        loss += c[i] * gc[i] - 2.0 * cross[i] * c[i]
     return it, gap, max(loss, 0.0)
 
 

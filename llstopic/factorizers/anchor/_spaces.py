@@ -164,7 +164,7 @@ class CooccurrenceSpace:
         self._projected = None
         if n_words * n_words * 8 <= budget:
             Q = np.zeros((n_words, n_words))
-            self._rows_into(np.arange(n_words, dtype=np.int64), Q)
+            _cooc.cooccurrence_matrix(*self.csc, *self.csr, self.doc_weight, Q)
             if rectify:
                 Q = rectify_cooccurrence(Q, n_topics, rng)
                 self.word_weight = Q.sum(axis=1)
