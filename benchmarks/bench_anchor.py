@@ -34,7 +34,7 @@ from llstopic._kernels import recovery
 from llstopic.factorizers.anchor import _spaces as _anchor_spaces
 from llstopic.metrics import topic_word_error
 
-ARMIJO, ETA_MIN, NEWTON_START, NEWTON_EVERY, DROP, HALVINGS = 1e-4, 1e-30, 8, 8, 1e3, 8
+ARMIJO, ETA_MIN, NEWTON_START, NEWTON_EVERY, DROP, HALVINGS = 1e-4, 1e-30, 24, 8, 1e9, 8
 
 
 # ------------------------------------------------------------ numpy baseline
@@ -151,7 +151,7 @@ def numba_kl_recover(rows, anchor_rows, max_iter, tol, parallel, newton):
     loss, gap, n_iter = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
     kernel = recovery.kl_recover_parallel if parallel else recovery.kl_recover
     kernel(rows.indptr.astype(np.int64), rows.indices.astype(np.int64), rows.data, anchor_rows,
-           out, loss, gap, n_iter, max_iter, tol, newton)
+           out, loss, gap, n_iter, max_iter, tol, newton, False)
     return out, n_iter
 
 

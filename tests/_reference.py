@@ -281,7 +281,7 @@ def kl_hessian(vals, ca, anchor_sub):
     return weighted @ anchor_sub.T
 
 
-def newton_face_step(hess, grad, c, support, drop=1e3):
+def newton_face_step(hess, grad, c, support, drop=1e9):
     """The Newton step on the face ``support`` by one dense KKT solve: coordinates off the face
     shrink ``drop``-fold; on it, minimise grad.d + d^T hess d / 2 subject to sum(d) = 0."""
     support = np.asarray(support)
@@ -294,6 +294,13 @@ def newton_face_step(hess, grad, c, support, drop=1e3):
     solution = np.linalg.solve(kkt, np.concatenate([-grad[support], [-step.sum()]]))
     step[support] = solution[:m]
     return step
+
+
+def group_columns(rows, labels, n_groups):
+    """Rows summed within column groups: ``rows @ S`` with the 0/1 matrix S[j, labels[j]] = 1."""
+    groups = np.zeros((rows.shape[1], n_groups))
+    groups[np.arange(rows.shape[1]), labels] = 1.0
+    return np.asarray(rows, dtype=np.float64) @ groups
 
 
 

@@ -28,6 +28,13 @@ def _csr64(matrix):
     return m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data.astype(np.float64)
 
 
+def _count_arrays(matrix):
+    """The corpus' own CSR types: int64 pointers, int32 ids, int64 counts."""
+    m = sp.csr_matrix(matrix)
+    m.sort_indices()
+    return m.indptr.astype(np.int64), m.indices.astype(np.int32), m.data.astype(np.int64)
+
+
 def _doc_weight(counts):
     n = counts.sum(axis=1).astype(float)
     used = n >= 2
@@ -42,22 +49,37 @@ def test_cooccurrence_rows_match_reference(seed):
     assert used == 38
     words = np.array([4, 0, 5, 24, 5], dtype=np.int64)   # any subset, in any order, repeats allowed
     got = np.zeros((words.shape[0], counts.shape[1]))
-    cooc_kernels.cooccurrence_rows(*_csr64(counts.T), *_csr64(counts), _doc_weight(counts), words,
-                                   got)
+    cooc_kernels.cooccurrence_rows(*_count_arrays(counts.T), *_count_arrays(counts),
+                                   _doc_weight(counts), words, got)
     np.testing.assert_allclose(got, want[words], rtol=0, atol=1e-15)
     full = np.zeros((counts.shape[1],) * 2)
-    cooc_kernels.cooccurrence_rows(*_csr64(counts.T), *_csr64(counts), _doc_weight(counts),
-                                   np.arange(counts.shape[1], dtype=np.int64), full)
+    cooc_kernels.cooccurrence_rows(*_count_arrays(counts.T), *_count_arrays(counts),
+                                   _doc_weight(counts), np.arange(counts.shape[1], dtype=np.int64),
+                                   full)
     assert full.sum() == pytest.approx(1.0, abs=1e-12)          # Q is a joint distribution
     np.testing.assert_allclose(full, full.T, atol=1e-15)
 
 
-def test_cooccurrence_projection_matches_reference():
+@pytest.mark.parametrize("seed, n_words", [(0, 25), (1, 25), (2, 130), (3, 1)])
+def test_cooccurrence_matrix_matches_reference(seed, n_words):
+    # 130 words: several 64-word tiles in the mirroring; 1 word: a single row
+    counts = _counts(seed, n_words=n_words) if n_words > 1 else np.array([[3], [0], [1], [2]])
+    want, _ = ref.cooccurrence(counts)
+    got = np.zeros((counts.shape[1],) * 2)
+    cooc_kernels.cooccurrence_matrix(*_count_arrays(counts.T), *_count_arrays(counts),
+                                     _doc_weight(counts), got)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(got, got.T)
+
+
+@pytest.mark.parametrize("n_chunk", [1, 7, 40, 100])
+def test_cooccurrence_projection_matches_reference(n_chunk):
     counts = _counts(3)
     want, _ = ref.cooccurrence(counts)
     projection = np.random.default_rng(0).standard_normal((counts.shape[1], 6))
     got = np.zeros((counts.shape[1], 6))
-    cooc_kernels.cooccurrence_project(*_csr64(counts), _doc_weight(counts), projection, got)
+    cooc_kernels.cooccurrence_project(*_count_arrays(counts.T), *_count_arrays(counts),
+                                      _doc_weight(counts), projection, np.empty((n_chunk, 6)), got)
     np.testing.assert_allclose(got, want @ projection, rtol=0, atol=1e-14)
 
 
@@ -120,25 +142,26 @@ def _solver_problem(seed, n_anchors=5, n_dims=30, outside=0.3):
     return row, anchors
 
 
-def _kl(rows, anchors, parallel=False, max_iter=5000, tol=1e-13, newton=True):
+def _kl(rows, anchors, parallel=False, max_iter=5000, tol=1e-13, newton=True, start=None):
     rows = sp.csr_matrix(np.atleast_2d(rows))
     n, k = rows.shape[0], anchors.shape[0]
-    out = np.full((n, k), -1.0)
+    out = np.full((n, k), -1.0) if start is None else np.array(start, dtype=float, ndmin=2)
     loss, gap, n_iter = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
     kernel = recovery.kl_recover_parallel if parallel else recovery.kl_recover
     kernel(*_csr64(rows), np.ascontiguousarray(anchors), out, loss, gap, n_iter, max_iter, tol,
-           newton)
+           newton, start is not None)
     return out, loss, gap, n_iter
 
 
-def _l2(rows, anchors, parallel=False, max_iter=5000, tol=1e-13, newton=True):
+def _l2(rows, anchors, parallel=False, max_iter=5000, tol=1e-13, newton=True, start=None):
     rows = np.atleast_2d(rows)
     n, k = rows.shape[0], anchors.shape[0]
-    out = np.full((n, k), -1.0)
+    out = np.full((n, k), -1.0) if start is None else np.array(start, dtype=float, ndmin=2)
     loss, gap, n_iter = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
     kernel = recovery.l2_recover_parallel if parallel else recovery.l2_recover
     kernel(anchors @ anchors.T, np.ascontiguousarray(rows @ anchors.T),
-           np.einsum("ij,ij->i", rows, rows), out, loss, gap, n_iter, max_iter, tol, newton)
+           np.einsum("ij,ij->i", rows, rows), out, loss, gap, n_iter, max_iter, tol, newton,
+           start is not None)
     return out, loss, gap, n_iter
 
 
@@ -273,3 +296,38 @@ def test_newton_direction_matches_a_dense_kkt_solve():
     # stationarity on the face: grad + hess_FF @ step_F = mu on the support F
     face = grad[support] + hess[np.ix_(support, support)] @ step[support]
     np.testing.assert_allclose(face, mu, atol=1e-12)
+
+
+# ------------------------------------------------------------ warm starts, column groups
+@pytest.mark.parametrize("seed", range(4))
+def test_warm_start_reaches_the_cold_minimiser(seed):
+    row, anchors = _solver_problem(seed, outside=0.3)
+    k = anchors.shape[0]
+    rng = np.random.default_rng(seed)
+    start = rng.dirichlet(np.ones(k))
+    start[rng.integers(k)] = 0.0         # zeros are floored, not stuck
+    for solve in (_kl, _l2):
+        cold, cold_loss, _, _ = solve(row, anchors)
+        warm, warm_loss, gap, n_iter = solve(row, anchors, start=start)
+        assert gap[0] <= 1e-13 * (1 if solve is _kl else row @ row) and n_iter[0] >= 1
+        np.testing.assert_allclose(warm, cold, atol=1e-6)
+        assert warm_loss[0] == pytest.approx(cold_loss[0], abs=1e-12)
+        np.testing.assert_allclose(warm.sum(), 1.0, atol=1e-14)
+
+
+def test_warm_start_at_the_minimiser_stops_at_once():
+    row, anchors = _solver_problem(3)
+    cold = _kl(row, anchors)[0]
+    again, _, gap, n_iter = _kl(row, anchors, start=cold)
+    assert n_iter[0] <= 2 and gap[0] <= 1e-13
+    np.testing.assert_allclose(again, cold, atol=1e-9)
+
+
+def test_group_columns_matches_twin():
+    rng = np.random.default_rng(0)
+    rows = rng.random((9, 31))
+    labels = rng.integers(0, 5, size=31).astype(np.int64)
+    labels[:5] = np.arange(5)
+    out = np.zeros((9, 5))
+    recovery.group_columns(rows, labels, out)
+    np.testing.assert_allclose(out, ref.group_columns(rows, labels, 5), rtol=1e-15)

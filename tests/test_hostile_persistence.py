@@ -69,11 +69,13 @@ def _refused(path, part=""):
 def test_version_1_files_still_load(name, counts, tmp_path):
     model = llstopic.load(os.path.join(DATA, f"saved_v1_{name}.npz"))
     expected = np.load(os.path.join(DATA, f"saved_v1_{name}_transform.npy"))
-    np.testing.assert_array_equal(model.transform(counts), expected)
+    # the simplex solver behind transform has changed since the files were written (issue 12);
+    # it stops at a duality gap of 1e-9 nats, and the p_d(y) moved by at most 4.7e-9
+    np.testing.assert_allclose(model.transform(counts), expected, rtol=0, atol=1e-7)
     model.save(tmp_path / "again.npz")
     again = llstopic.load(tmp_path / "again.npz")
     assert again.get_params() == model.get_params()
-    np.testing.assert_array_equal(again.transform(counts), expected)
+    np.testing.assert_array_equal(again.transform(counts), model.transform(counts))
 
 
 def test_numpy_scalars_as_parameters_are_saved(counts, tmp_path):

@@ -22,18 +22,26 @@ exact near the optimum and the gap can be driven to ~1e-15.  The gap threshold
 Plain EG is slow on ill-conditioned words: its metric ``diag(1/c)`` shrinks
 the steps of small coordinates, and nearly parallel anchor rows give flat
 directions (thousands of iterations for a 1e-7 gap at k = 50).  So from
-iteration 8 on, each iteration first tries an active-set Newton step on the
+iteration 24 on (``_NEWTON_START``), each iteration first tries an active-set Newton step on the
 face of the coordinates that matter (those above 1e-9 of the largest, plus
 any whose gradient says they want in): the equality-constrained Newton system
 is solved by Cholesky; coordinates the step would make non-positive leave the
 face and the system is solved again -- those whose gradient says they want
-out shrink 1000-fold (never to exactly zero, so that EG can revive them),
+out shrink 1e9-fold (never to exactly zero, so that EG can revive them),
 those that want in keep their value for this step (shrinking them would give
 a non-descent direction; see ``newton.active_set_newton``).  The Newton direction is damped
 (step 1, 1/2, ..., 1/128) until the same exact Armijo test passes; otherwise
 the iteration is an EG step and Newton is tried again 8 iterations later.
 Near the optimum this converges quadratically (typically 10-40 iterations
 per word).
+
+Both solvers start from the uniform point, or (``warm=True``) from the
+caller's ``c``: every coordinate is first raised to at least ``_WARM_FLOOR``
+(far below the Newton face threshold, so exponentiated gradient can still
+revive it) and ``c`` renormalised, and Newton steps are tried from the first
+iteration on.  A warm start from a nearby point (the L2 solution for the KL
+recovery) saves the early exponentiated-gradient iterations and starts the
+Newton steps on a small face.
 
 Entries of ``r`` that no anchor row covers cannot be explained by any ``c``
 (their KL term is infinite for every ``c``); they are left out, and the row is
@@ -55,11 +63,45 @@ _NJIT = dict(cache=True, nogil=True)
 _ARMIJO = 1e-4
 _ETA_MIN = 1e-30
 #: First iteration at which a Newton step on the support is tried, and the
-#: number of EG iterations between tries after a rejected one.
-_NEWTON_START = 8
+#: number of EG iterations between tries after a rejected one.  Far from the
+#: optimum the face is large (all n_anchors coordinates at first) and a Newton
+#: step costs n_anchors^2 entries; EG iterations (n_anchors per entry) shrink it
+#: first.  On p_d(y) of 300-token documents with 100 topics, starting at
+#: iteration 24 instead of 8 cut the solver's CPU time 1.4-fold (measured with
+#: the 1e9-fold drop of ``newton``).
+_NEWTON_START = 24
+#: The L2 solver keeps its first Newton try at iteration 8: its iterations
+#: cost n_anchors^2 whatever the row length, and starting at 8 or 24 cost the
+#: same on 15,000 words x 100 topics (14.8 against 27.9 iterations per word).
+_L2_NEWTON_START = 8
 _NEWTON_EVERY = 8
 #: Step lengths 1, 1/2, ... tried along a Newton direction before falling back to EG.
 _NEWTON_HALVINGS = 8
+#: Smallest coordinate of a warm start, relative to 1 / n_anchors.
+_WARM_FLOOR = 1e-12
+
+
+@nb.njit(**_NJIT)
+def _start(c, warm, newton_start):
+    """Uniform start, or the caller's ``c`` floored and renormalised (``warm``).
+    Returns the first iteration at which a Newton step is tried:
+    ``newton_start`` from the uniform point, 1 from a warm start."""
+    k = c.shape[0]
+    if not warm:
+        for i in range(k):
+            c[i] = 1.0 / k
+        return newton_start
+    floor = _WARM_FLOOR / k
+    total = 0.0
+    for i in range(k):
+        v = c[i]
+        if not v >= floor:  # also catches nan
+            v = floor
+        c[i] = v
+        total += v
+    for i in range(k):
+        c[i] /= total
+    return 1
 
 
 @nb.njit(**_NJIT)
@@ -136,7 +178,7 @@ def _predicted(grad, gmin, step):
 
 
 @nb.njit(**_NJIT)
-def kl_simplex(vals, anchor_sub, anchor_sub_t, c, max_iter, tol, newton):
+def kl_simplex(vals, anchor_sub, anchor_sub_t, c, max_iter, tol, newton, warm):
     """Minimise ``sum_j vals_j log(vals_j / (c @ anchor_sub)_j)`` over the simplex.
 
     vals : IN float64 (n_entries,), positive, summing to one
@@ -144,9 +186,11 @@ def kl_simplex(vals, anchor_sub, anchor_sub_t, c, max_iter, tol, newton):
         to the entries of ``vals``; every column has a positive entry
     anchor_sub_t : IN float64 (n_entries, n_anchors), its transpose (C order):
         the gradient and Hessian loops then run over contiguous memory
-    c : OUT float64 (n_anchors,): the minimiser (the start is uniform)
+    c : IN/OUT float64 (n_anchors,): the start if ``warm`` (non-negative,
+        any scale), the minimiser on exit
     max_iter : IN int, tol : IN float (absolute duality-gap threshold)
     newton : IN bool, try active-set Newton steps (False: plain EG)
+    warm : IN bool, start from ``c`` (False: from the uniform point)
     Returns (iterations, duality gap, KL at ``c``).
     """
     k, s = anchor_sub.shape
@@ -157,13 +201,11 @@ def kl_simplex(vals, anchor_sub, anchor_sub_t, c, max_iter, tol, newton):
     hess = np.empty((k, k))
     work = np.empty((2, k))
     support = np.empty(k, dtype=np.int64)
-    for i in range(k):
-        c[i] = 1.0 / k
+    next_newton = _start(c, warm, _NEWTON_START)
     _mix(c, anchor_sub, ca)
     it = 0
     eta = -1.0
     gap = np.inf
-    next_newton = _NEWTON_START
     while True:
         for i in range(k):
             grad[i] = 0.0
@@ -240,36 +282,35 @@ def _mix(weights, rows, out):
 
 
 @nb.njit(**_NJIT)
-def l2_simplex(gram, cross, sqnorm, c, max_iter, tol, newton):
+def l2_simplex(gram, cross, sqnorm, c, max_iter, tol, newton, warm):
     """Minimise ``c^T gram c - 2 cross . c + sqnorm`` over the simplex.
 
-    gram : IN float64 (n_anchors, n_anchors), ``A A^T``
+    gram : IN float64 (n_anchors, n_anchors), ``A A^T`` (symmetric)
     cross : IN float64 (n_anchors,), ``A r``
     sqnorm : IN float, ``r . r`` (> 0); the gap threshold is ``tol * sqnorm``
-    c : OUT float64 (n_anchors,): the minimiser (the start is uniform)
+    c : IN/OUT float64 (n_anchors,): the start if ``warm``, the minimiser on exit
     newton : IN bool, try active-set Newton steps (False: plain EG)
+    warm : IN bool, start from ``c`` (False: from the uniform point)
     Returns (iterations, duality gap, squared residual at ``c``).
     """
     k = gram.shape[0]
     grad = np.empty(k)
+    gc = np.empty(k)
     step = np.empty(k)
     gstep = np.empty(k)
     hess = np.empty((k, k))
     work = np.empty((2, k))
     support = np.empty(k, dtype=np.int64)
-    for i in range(k):
-        c[i] = 1.0 / k
+    next_newton = _start(c, warm, _L2_NEWTON_START)
     threshold = tol * sqnorm
     it = 0
     eta = -1.0
     gap = np.inf
-    next_newton = _NEWTON_START
     while True:
+        # gram c as a sum of gram's rows (gram is symmetric): the loop vectorises
+        _mix(c, gram, gc)
         for i in range(k):
-            s = 0.0
-            for j in range(k):
-                s += gram[i, j] * c[j]
-            grad[i] = 2.0 * (s - cross[i])
+            grad[i] = 2.0 * (gc[i] - cross[i])
         gap, gmin, gmax = _gap(c, grad)
         if gap <= threshold or it >= max_iter:
             break
@@ -314,11 +355,9 @@ def l2_simplex(gram, cross, sqnorm, c, max_iter, tol, newton):
         if first_try:
             eta *= 2.0
     loss = sqnorm
+    _mix(c, gram, gc)
     for i in range(k):
-        s = 0.0
-        for j in range(k):
-            s += gram[i, j] * c[j]
-        loss += c[i] * s - 2.0 * cross[i] * c[i]
+        loss += c[i] * gc[i] - 2.0 * cross[i] * c[i]
     return it, gap, max(loss, 0.0)
 
 

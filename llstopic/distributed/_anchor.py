@@ -234,7 +234,7 @@ def fit_anchor_words(client: Any, corpus: PartitionedCorpus, model: AnchorWords,
     model.topic_word_ = _normalize_rows(np.asarray(topic_word, dtype=np.float64), "topic_word")
     start = time.perf_counter()
     blocks = infer_domain_topic(client, corpus, topic_word, max_iter=model._infer_max_iter,
-                                tol=model._infer_tol, n_threads=n_threads)
+                                tol=float(model.tol), n_threads=n_threads)   # as AnchorWords._fit
     model.domain_topic_ = _normalize_rows(blocks.gather(client), "domain_topic")
     model.fit_timings_["proportions"] = time.perf_counter() - start
     model.n_topics_ = n_topics

@@ -181,8 +181,12 @@ def cooc_rows(counts, n_used, words, n_threads):
 def cooc_project(counts, n_used, projection):
     """This partition's share of Q @ projection, dense (n_words, n_dims)."""
     doc_weight, _, _ = _doc_weights(counts, n_used)
-    out = np.zeros((counts.shape[1], projection.shape[1]))
-    _cooc.cooccurrence_project(*_int64_csr(sp.csr_matrix(counts)), doc_weight, projection, out)
+    csr = sp.csr_matrix(counts)
+    dim = projection.shape[1]
+    out = np.zeros((counts.shape[1], dim))
+    n_chunk = max(1, min(csr.shape[0], (1 << 27) // (8 * dim)))   # documents per scratch block
+    _cooc.cooccurrence_project(*_int64_csr(csr.T.tocsr()), *_int64_csr(csr), doc_weight, projection,
+                               np.empty((n_chunk, dim)), out)
     return out
 
 
@@ -197,7 +201,7 @@ def ml_domain_topic(counts, topic_word, max_iter, tol, n_threads):
     from ..factorizers._inference import ml_domain_topic as solve
 
     with _threads(n_threads):
-        return solve(counts, topic_word, max_iter=max_iter, tol=tol)
+        return solve(counts, topic_word, max_iter=max_iter, tol=tol, n_jobs=n_threads)
 
 
 # ---------------------------------------------------------------- EM passes

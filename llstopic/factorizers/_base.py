@@ -208,15 +208,20 @@ class Factorizer(TransformerMixin, BaseEstimator):
                              f"with n_words = {self.n_words_in_}")
         return counts
 
-    def _infer_domain_topic(self, counts, topic_word=None):
+    def _infer_domain_topic(self, counts, topic_word=None, *, tol=None):
         """Maximum-likelihood p_d(y) of every row of ``counts`` with the topics fixed.
 
-        Domains without tokens get the uniform distribution.
+        Domains without tokens get the uniform distribution.  ``tol`` is the
+        duality-gap threshold in nats per token (default ``_infer_tol``).  Runs
+        on the threads of the factorizer's ``n_jobs`` if it has one (all of
+        numba's otherwise); ``n_jobs=1`` runs the serial kernel.
         """
         from ._inference import ml_domain_topic
 
         topic_word = self.topic_word_ if topic_word is None else topic_word
-        return ml_domain_topic(counts, topic_word, max_iter=self._infer_max_iter, tol=self._infer_tol)
+        return ml_domain_topic(counts, topic_word, max_iter=self._infer_max_iter,
+                               tol=self._infer_tol if tol is None else float(tol),
+                               n_jobs=getattr(self, "n_jobs", None))
 
     def _infer(self, counts):
         return self._infer_domain_topic(counts)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels.recovery import kl_recover_parallel
+from .._kernels._threads import thread_limits
+from .._kernels.recovery import kl_recover, kl_recover_parallel
 
 __all__ = ["ml_domain_topic"]
 
 
-def ml_domain_topic(counts, topic_word, *, max_iter=1000, tol=1e-9):
+def ml_domain_topic(counts, topic_word, *, max_iter=1000, tol=1e-9, n_jobs=None):
     """Maximum-likelihood p_d(y) of every row of CSR ``counts`` with ``topic_word`` fixed.
 
     The anchor recovery's simplex solver, row d of the counts against the topic
@@ -27,6 +28,8 @@ def ml_domain_topic(counts, topic_word, *, max_iter=1000, tol=1e-9):
         Iterations per row at most.
     tol : float
         Duality-gap tolerance, nats per token.
+    n_jobs : int or None
+        Threads (scikit-learn's convention); ``1`` runs the serial kernel.
 
     Returns
     -------
@@ -40,7 +43,9 @@ def ml_domain_topic(counts, topic_word, *, max_iter=1000, tol=1e-9):
     domain_topic = np.full((n_domains, n_topics), 1.0 / n_topics)
     loss, gap = np.empty(n_domains), np.empty(n_domains)
     n_iter = np.zeros(n_domains, dtype=np.int64)
-    kl_recover_parallel(counts.indptr.astype(np.int64), counts.indices.astype(np.int64),
-                        counts.data.astype(np.float64), topic_word, domain_topic, loss, gap, n_iter,
-                        int(max_iter), float(tol), True)
+    with thread_limits(n_jobs) as n_threads:
+        kernel = kl_recover_parallel if n_threads > 1 else kl_recover
+        kernel(counts.indptr.astype(np.int64), counts.indices.astype(np.int64),
+               counts.data.astype(np.float64), topic_word, domain_topic, loss, gap, n_iter,
+               int(max_iter), float(tol), True, False)
     return domain_topic

@@ -9,34 +9,40 @@ problem per word for p(y|x), and inverts with Bayes' rule,
 p(x|y) = p(y|x) p(x) / p(y).  The label mixes p_d(y) of the training domains
 are then the maximum-likelihood proportions with the topics fixed.
 
-Module layout: the word representations live in ``_anchor_spaces``; the
-numba kernels in ``llstopic._kernels.cooccurrence`` (Q from CSR),
-``anchor`` (the search), ``simplex`` (the per-word solvers) and ``recovery``
-(serial and parallel drivers over all words).
+The corpus enters once, through the word space (one pass over its
+non-zeros); the search and the recovery then depend on the vocabulary only.
+Each phase is logged at INFO level (``logging.getLogger(__name__)``) with its
+duration, which is also kept in ``fit_timings_``.
+
+Module layout: the word representations live in ``_spaces``, the recovery
+phase in ``_recovery``; the numba kernels in ``llstopic._kernels.cooccurrence``
+(Q from CSR), ``anchor`` (the search), ``simplex`` (the per-word solvers) and
+``recovery`` (serial and parallel drivers over all words).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import time
 import warnings
 from numbers import Integral, Real
 
-import numba
 import numpy as np
-import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from ..._kernels import anchor as _anchor
-from ..._kernels import recovery as _recovery
+from ..._kernels._threads import thread_limits
 from ..._validation import Interval, Options
-from . import _spaces
+from . import _recovery, _spaces
 from .._base import Factorizer
 from .._persistence import Array, Strings
 from .._registry import register_factorizer
 
 __all__ = ["AnchorWords"]
+
+_LOG = logging.getLogger(__name__)
 
 _REPRESENTATIONS = ("auto", "cooccurrence", "domain")
 _LOSSES = ("kl", "l2")
@@ -58,21 +64,13 @@ _CLEANUP_PASSES = 3
 
 
 @contextlib.contextmanager
-def _numba_threads(n_jobs):
-    """Run numba parallel kernels on ``n_jobs`` threads, restoring the old count."""
-    available = numba.config.NUMBA_NUM_THREADS
-    if n_jobs is None:
-        n = available
-    elif n_jobs < 0:
-        n = max(available + 1 + n_jobs, 1)
-    else:
-        n = min(n_jobs, available)
-    old = numba.get_num_threads()
-    numba.set_num_threads(n)
-    try:
-        yield n
-    finally:
-        numba.set_num_threads(old)
+def _phase(name, timings, detail=""):
+    """Time one phase of the fit into ``timings[name]``, logging its start and end."""
+    _LOG.info("AnchorWords: %s%s ...", name, detail)
+    start = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - start
+    _LOG.info("AnchorWords: %s done in %.2f s", name, timings[name])
 
 
 @register_factorizer("anchor")
@@ -99,7 +97,13 @@ class AnchorWords(Factorizer):
     loss : {"kl", "l2"}, default="kl"
         Divergence between a word's row and its mixture of anchor rows:
         ``"kl"`` = KL(row || mixture), ``"l2"`` = squared Euclidean distance
-        (solved from the shared n_topics x n_topics Gram matrix).
+        (solved from the shared n_topics x n_topics Gram matrix).  KL is
+        warm-started from the L2 solution and, on rows longer than
+        ``max(1000, 10 * n_topics)`` entries, solved on coarse-grained rows:
+        the columns are grouped by their anchor profiles and summed within
+        groups, which keeps exact mixtures exact (see
+        ``llstopic.factorizers.anchor._recovery``); the number of groups is
+        in ``n_column_groups_``.
     min_count : int, optional
         Candidate anchors are words with at least ``min_count`` tokens (in the
         co-occurrence representation: tokens in documents of at least two
@@ -130,16 +134,19 @@ class AnchorWords(Factorizer):
     tol : float, default=1e-6
         Duality-gap threshold of the per-word solver, which bounds the
         sub-optimality of each word's loss (absolute for KL, in nats; relative
-        to the row's squared norm for L2).  Recovery errors do not change
-        between 1e-5 and 1e-10 on sampled problems; the population limit is
-        tested with ``tol=1e-13``.
+        to the row's squared norm for L2), and of the maximum-likelihood
+        p_d(y) of the training domains (nats per token).  Recovery errors do
+        not change between 1e-5 and 1e-10 on sampled problems; the population
+        limit is tested with ``tol=1e-13``.
     n_jobs : int, optional
-        Threads of the parallel numba kernels.  ``None``: all of numba's
-        threads; ``1``: the serial kernels; negative: all but ``-n_jobs - 1``.
+        Threads of the whole fit and of ``transform``: numba's parallel
+        kernels and the BLAS products.  ``None``: all of numba's threads;
+        ``1``: the serial kernels and one BLAS thread; negative: all but
+        ``-n_jobs - 1``.
     random_state : None, int or numpy.random.Generator
         Seeds the random projection of the anchor search (used only when the
-        dense representation exceeds the memory budget of 1 GiB; dimension
-        ``max(1000, 20 * n_topics)``) and the rectification's eigensolver.
+        candidates' rows exceed 256 MiB; dimension ``max(1000, 20 *
+        n_topics)``) and the rectification's eigensolver.
 
     Attributes
     ----------
@@ -161,12 +168,17 @@ class AnchorWords(Factorizer):
         Dimension of the random projection of the anchor search, if one was used.
     recovery_loss_ : ndarray of shape (n_words,)
         Per-word residual of the recovery (KL or squared L2 between the word's
-        row and its mixture of anchor rows); 0 for words without data.
+        row -- coarse-grained for KL, see ``loss`` -- and its mixture of anchor
+        rows); 0 for words without data.
+    n_column_groups_ : int or None
+        Column groups of the KL recovery's coarse-grained rows (None: every
+        column was used).
     n_iter_ : int
         Largest number of solver iterations any word needed.
     fit_timings_ : dict
-        Wall-clock seconds of the fit's phases: ``representation``,
-        ``search``, ``recovery``, ``proportions``.
+        Wall-clock seconds of the fit's phases: ``representation`` (the word
+        space: the one pass over the corpus), ``search``, ``recovery``,
+        ``proportions`` (p_d(y) of the training domains).
 
     Examples
     --------
@@ -180,7 +192,9 @@ class AnchorWords(Factorizer):
     """
 
     _saved_attributes = ("anchors_", "anchor_words_", "representation_", "min_count_",
-                         "n_candidates_", "projection_dim_", "recovery_loss_", "n_iter_")
+                         "n_candidates_", "projection_dim_", "recovery_loss_", "n_iter_",
+                         "n_column_groups_")
+    _optional_attributes = ("n_column_groups_",)    # files saved before column groups lack it
     _attribute_constraints = {
         "anchors_": Array(np.int64, ("n_topics_",), ("below", "n_words_in_")),
         "anchor_words_": [None, Strings("n_topics_", distinct=False)],
@@ -190,6 +204,7 @@ class AnchorWords(Factorizer):
         "projection_dim_": [None, Interval(Integral, 1, None)],
         "recovery_loss_": Array(np.float64, ("n_words_in_",)),
         "n_iter_": [Interval(Integral, 0, None)],
+        "n_column_groups_": [None, Interval(Integral, 1, None)],
     }
 
     def __init__(self, n_topics, *, representation="auto", loss="kl", min_count=None,
@@ -245,7 +260,7 @@ class AnchorWords(Factorizer):
                     f"rectify=True needs the dense co-occurrence matrix; n_words = {n_words} needs "
                     f"{needed / 2**30:.1f} GiB, above the {_spaces.MEMORY_BUDGET / 2**30:.1f} GiB "
                     "budget")
-            sample = np.asarray(corpus.counts[used].sum(axis=0)).ravel()
+            sample = np.asarray(corpus.counts.T @ used.astype(np.int64)).ravel()
             what = "tokens in documents of at least two tokens"
         floor = 1 if min_count is None else min_count
         n_candidates = int(np.count_nonzero(sample >= floor))
@@ -293,42 +308,45 @@ class AnchorWords(Factorizer):
                 shared[representation] = space
             return space
 
+        n_domains, n_words = corpus.shape
+        _LOG.info("AnchorWords(%d): %d domains x %d words, %d non-zeros, %s space", self.n_topics,
+                  n_domains, n_words, corpus.counts.nnz, representation)
         topic_word = self._fit_space(make_space, sample, corpus.vocabulary, rng)
-        start = time.perf_counter()
-        domain_topic = self._infer_domain_topic(corpus.counts, topic_word)
-        self.fit_timings_["proportions"] = time.perf_counter() - start
+        with _phase("proportions", self.fit_timings_, f" of {n_domains} domains"):
+            domain_topic = self._infer_domain_topic(corpus.counts, topic_word, tol=float(self.tol))
+        _LOG.info("AnchorWords: fit done in %.2f s", sum(self.fit_timings_.values()))
         return topic_word, domain_topic
 
     # SEAM (issue 17, llstopic.distributed): everything of the fit between the
     # space and p_d(y), callable with a space built elsewhere (from statistics
-    # reduced on a Dask cluster).  Re-apply after a rewrite of this module as:
-    # "_fit_space(make_space, sample, vocabulary, rng) -> topic_word".
+    # reduced on a Dask cluster): "_fit_space(make_space, sample, vocabulary, rng) -> topic_word".
     def _fit_space(self, make_space, sample, vocabulary, rng):
-        """p(x|y) from the space ``make_space()`` builds (called inside the numba
-        thread bound and timed as ``representation``) and the candidate sample
-        (see ``_check_params``).  Sets every fitted attribute of the search and
-        the recovery, and ``fit_timings_`` without ``proportions``; returns
+        """p(x|y) from the space ``make_space()`` builds (called inside the thread
+        bound and timed as ``representation``) and the candidate sample (see
+        ``_check_params``).  Sets every fitted attribute of the search and the
+        recovery, and ``fit_timings_`` without ``proportions``; returns
         ``topic_word`` of shape (n_topics, n_words)."""
         n_topics = self.n_topics
         budget = _spaces.MEMORY_BUDGET
         timings = {}
-        with _numba_threads(self.n_jobs) as n_threads:
-            start = time.perf_counter()
-            space = make_space()
-            timings["representation"] = time.perf_counter() - start
-
-            start = time.perf_counter()
-            self.min_count_ = self._default_min_count(space, sample) if self.min_count is None \
-                else int(self.min_count)
-            candidates = np.flatnonzero(sample >= self.min_count_).astype(np.int64)
-            points = space.search_points(candidates, n_topics, rng, budget)
-            self.anchors_ = self._search(points, candidates)
-            timings["search"] = time.perf_counter() - start
-
-            start = time.perf_counter()
-            topic_given_word, self.recovery_loss_, gap, n_iter = self._recover(space, n_threads)
-            timings["recovery"] = time.perf_counter() - start
-
+        with thread_limits(self.n_jobs) as n_threads:
+            with _phase("representation", timings):
+                space = make_space()
+            with _phase("search", timings):
+                self.min_count_ = self._default_min_count(space, sample) \
+                    if self.min_count is None else int(self.min_count)
+                candidates = np.flatnonzero(sample >= self.min_count_).astype(np.int64)
+                points = space.search_points(candidates, n_topics, rng, budget)
+                _LOG.info("AnchorWords: %d candidates (min_count %d), search in %d dimensions, "
+                          "%d threads", candidates.shape[0], self.min_count_, points.shape[1],
+                          n_threads)
+                self.anchors_ = self._search(points, candidates)
+                del points
+            with _phase("recovery", timings):
+                topic_given_word, self.recovery_loss_, gap, n_iter, self.n_column_groups_ = \
+                    _recovery.recover(space, self.anchors_, loss=self.loss,
+                                      max_iter=int(self.max_iter), tol=float(self.tol),
+                                      n_threads=n_threads, budget=budget)
         self.n_candidates_ = int(candidates.shape[0])
         self.projection_dim_ = space.projection_dim
         self.representation_ = space.name
@@ -374,39 +392,12 @@ class AnchorWords(Factorizer):
                           RuntimeWarning, stacklevel=5)
         return candidates[found]
 
-    def _recover(self, space, n_threads):
-        """p(y|x) of every word: (topic_given_word, loss, gap, n_iter) over all words."""
-        n_topics = self.n_topics
-        n_words = space.word_weight.shape[0]
-        anchor_rows = space.anchor_rows(self.anchors_)
-        topic_given_word = np.full((n_words, n_topics), 1.0 / n_topics)
-        loss = np.zeros(n_words)
-        gap = np.zeros(n_words)
-        n_iter = np.zeros(n_words, dtype=np.int64)
-        parallel = n_threads > 1
-        max_iter, tol = int(self.max_iter), float(self.tol)
-        gram = anchor_rows @ anchor_rows.T
-        for first, block in space.row_blocks(_spaces.MEMORY_BUDGET):
-            part = slice(first, first + block.shape[0])
-            out = (topic_given_word[part], loss[part], gap[part], n_iter[part])
-            if self.loss == "kl":
-                indptr, indices, data = _spaces._as_int64_csr(block)
-                kernel = _recovery.kl_recover_parallel if parallel else _recovery.kl_recover
-                kernel(indptr, indices, data, anchor_rows, *out, max_iter, tol, True)
-            else:
-                cross = np.ascontiguousarray(block @ anchor_rows.T)
-                if sp.issparse(block):
-                    sqnorm = np.asarray(block.multiply(block).sum(axis=1)).ravel()
-                else:
-                    sqnorm = np.einsum("ij,ij->i", block, block)
-                kernel = _recovery.l2_recover_parallel if parallel else _recovery.l2_recover
-                kernel(gram, cross, sqnorm, *out, max_iter, tol, True)
-        return topic_given_word, loss, gap, n_iter
-
     def _warn_unconverged(self, gap, n_iter):
         stuck = n_iter >= self.max_iter
         if stuck.any():
+            what = ("duality gap (nats)" if self.loss == "kl" else
+                    "duality gap relative to the row's squared norm")
             warnings.warn(f"the per-word solver reached max_iter = {self.max_iter} for "
-                          f"{int(stuck.sum())} words (largest duality gap "
-                          f"{float(gap[stuck].max()):.3g} > tol = {self.tol}); "
-                          "increase max_iter or tol", ConvergenceWarning, stacklevel=5)
+                          f"{int(stuck.sum())} words (largest {what} {float(gap[stuck].max()):.3g} "
+                          f"> tol = {self.tol}); increase max_iter or tol", ConvergenceWarning,
+                          stacklevel=5)

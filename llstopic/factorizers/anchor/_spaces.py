@@ -10,14 +10,21 @@ mixing weights p(y|x) (up to the word weights used for the Bayes inversion):
   Word weights p(x): the corpus word frequencies ``n_x / N``.
 * :class:`CooccurrenceSpace` -- row x is p(w2|w1 = x), the row-normalised
   co-occurrence matrix of Arora et al. (2013), of length n_words.  Dense when
-  n_words^2 float64 fit the memory budget; otherwise rows are rebuilt in
-  blocks from the counts and the anchor search runs on a random projection.
+  n_words^2 float64 fit the memory budget (built once, in parallel over words,
+  from the counts' CSR and CSC arrays: sum over documents of nnz_d^2 work);
+  otherwise rows are rebuilt in blocks from the counts and the anchor search
+  runs on a random projection computed from the documents (O(nnz * dim)).
   Word weights: the row sums of Q, ``q_x = mean_d h_dx / n_d`` over the
   documents with at least two tokens -- the weighting under which the rows of
   Q are exact mixtures of the anchor rows (documents count equally in Q).
 
+The anchor search runs on the candidates' rows when they take at most
+``MEMORY_BUDGET // 8`` bytes, else on a Gaussian random projection of them
+(a BLAS product with the dense rows, or the documents' projection).
+
 Every space provides ``sample_size`` (tokens per word that its rows are
-estimated from), ``word_weight``, ``spread_and_noise`` (for the default
+estimated from), ``word_weight``, ``column_weight`` (the mean row, weighted by
+``word_weight``), ``n_dims``, ``spread_and_noise`` (for the default
 ``min_count``), ``search_points``, ``anchor_rows`` and ``row_blocks``.
 """
 
@@ -30,10 +37,12 @@ import scipy.sparse.linalg
 
 from ..._kernels import cooccurrence as _cooc
 
-#: Bytes a dense word representation (or the co-occurrence matrix) may take.
-#: Above it, the anchor search runs on a random projection and co-occurrence
-#: rows are rebuilt in blocks of at most a quarter of it.
-MEMORY_BUDGET = 2**30
+#: Bytes a dense word representation (or the co-occurrence matrix) may take:
+#: 2 GiB holds the co-occurrence matrix of 16,384 words.  Above it,
+#: co-occurrence rows are rebuilt in blocks of at most a quarter of it.  The
+#: anchor search uses the candidates' rows if they take at most an eighth of
+#: it, else their random projection.
+MEMORY_BUDGET = 2**31
 
 #: Projection dimension of the anchor search above the memory budget:
 #: ``min(n_dims, max(PROJECTION_DIM, 20 * n_topics))`` Gaussian directions
@@ -57,6 +66,25 @@ def _as_int64_csr(matrix):
             matrix.data.astype(np.float64, copy=False))
 
 
+def _count_arrays(matrix):
+    """CSR arrays of a count matrix for the co-occurrence kernels: int64
+    pointers, int32 ids, int64 counts -- the corpus' own arrays, not copies."""
+    matrix = sp.csr_matrix(matrix)
+    if not matrix.has_sorted_indices:
+        matrix.sort_indices()
+    return (matrix.indptr.astype(np.int64, copy=False), matrix.indices.astype(np.int32, copy=False),
+            matrix.data.astype(np.int64, copy=False))
+
+
+def _gaussian(rng, n_dims, n_topics):
+    dim = projection_dim(n_dims, n_topics)
+    return rng.standard_normal((n_dims, dim)) / np.sqrt(dim)
+
+
+def _fits_search(n_candidates, n_dims):
+    return n_candidates * n_dims * 8 <= MEMORY_BUDGET // 8
+
+
 class DomainSpace:
     """Rows p(d|x) of shape (n_words, n_domains); see the module docstring."""
 
@@ -71,6 +99,9 @@ class DomainSpace:
         self.rows = sp.csr_matrix(sp.diags(inv) @ rows)
         self.rows.sort_indices()
         self.n_dims = rows.shape[1]
+        # mean row p(d) = sum_x p(x) p(d|x): the domains' shares of the tokens
+        self.column_weight = np.asarray(rows.sum(axis=0), dtype=np.float64).ravel()
+        self.column_weight /= self.column_weight.sum()
         self.projection_dim = None
 
     def spread_and_noise(self):
@@ -85,11 +116,10 @@ class DomainSpace:
         """Dense candidate rows (or their random projection); rows of the result
         are in the order of ``candidates``."""
         sub = self.rows[candidates]
-        if candidates.shape[0] * self.n_dims * 8 <= budget:
+        if _fits_search(candidates.shape[0], self.n_dims):
             return sub.toarray()
-        dim = projection_dim(self.n_dims, n_topics)
-        self.projection_dim = dim
-        projection = rng.standard_normal((self.n_dims, dim)) / np.sqrt(dim)
+        projection = _gaussian(rng, self.n_dims, n_topics)
+        self.projection_dim = projection.shape[1]
         return np.ascontiguousarray(sub @ projection)
 
     def anchor_rows(self, anchors):
@@ -114,10 +144,10 @@ class CooccurrenceSpace:
         with np.errstate(divide="ignore", invalid="ignore"):
             self.doc_weight = np.where(used, 1.0 / (lengths * (lengths - 1.0) * n_used), 0.0)
             per_token = np.where(used, 1.0 / (lengths * n_used), 0.0)
-        self.csr = _as_int64_csr(counts)
-        self.csc = _as_int64_csr(counts.T)  # CSR of the transpose = CSC of the counts
-        used_counts = counts[used]
-        self.sample_size = np.asarray(used_counts.sum(axis=0), dtype=np.float64).ravel()
+        self.csr = _count_arrays(counts)
+        self.csc = _count_arrays(counts.T)  # CSR of the transpose = CSC of the counts
+        # tokens of each word in documents of at least two tokens (no copy of the counts)
+        self.sample_size = np.asarray(counts.T @ used.astype(np.float64)).ravel()
         self.word_weight = np.asarray(counts.T @ per_token).ravel()  # row sums of Q
         # row x of Q / q_x is a weighted mean of the document profiles h_d / n_d
         # (weights h_dx / n_d); the weighted mean of their squared norms:
@@ -134,12 +164,13 @@ class CooccurrenceSpace:
         self._projected = None
         if n_words * n_words * 8 <= budget:
             Q = np.zeros((n_words, n_words))
-            self._rows_into(np.arange(n_words, dtype=np.int64), Q)
+            _cooc.cooccurrence_matrix(*self.csc, *self.csr, self.doc_weight, Q)
             if rectify:
                 Q = rectify_cooccurrence(Q, n_topics, rng)
                 self.word_weight = Q.sum(axis=1)
             self._normalise(Q, 0)
             self.dense = Q
+        self.column_weight = self.word_weight  # Q is symmetric: its column sums are its row sums
 
     def _rows_into(self, words, out):
         _cooc.cooccurrence_rows(*self.csc, *self.csr, self.doc_weight, words, out)
@@ -152,12 +183,14 @@ class CooccurrenceSpace:
         np.maximum(block, 0.0, out=block)  # only rectified Q can have (tiny) negatives
 
     def _project(self):
+        """Rows of Q-bar times a Gaussian projection, from the documents."""
         if self._projected is None:
-            dim = projection_dim(self.n_words, self.n_topics)
-            self.projection_dim = dim
-            projection = self.rng.standard_normal((self.n_words, dim)) / np.sqrt(dim)
+            projection = _gaussian(self.rng, self.n_words, self.n_topics)
+            dim = self.projection_dim = projection.shape[1]
+            n_chunk = max(1, min(self.csr[0].shape[0] - 1, MEMORY_BUDGET // 8 // (8 * dim)))
             out = np.zeros((self.n_words, dim))
-            _cooc.cooccurrence_project(*self.csr, self.doc_weight, projection, out)
+            _cooc.cooccurrence_project(*self.csc, *self.csr, self.doc_weight, projection,
+                                       np.empty((n_chunk, dim)), out)
             self._normalise(out, 0)
             self._projected = out
         return self._projected
@@ -170,9 +203,19 @@ class CooccurrenceSpace:
         return _spread_and_noise(w, norms2, mean, self.profile_norms2)
 
     def search_points(self, candidates, n_topics, rng, budget):
-        if self.dense is not None:
+        if self.dense is None:
+            return np.ascontiguousarray(self._project()[candidates])
+        if _fits_search(candidates.shape[0], self.n_words):
             return np.ascontiguousarray(self.dense[candidates])
-        return np.ascontiguousarray(self._project()[candidates])
+        # the candidates' rows times a Gaussian projection: BLAS, in blocks of rows
+        projection = _gaussian(rng, self.n_words, n_topics)
+        self.projection_dim = projection.shape[1]
+        points = np.empty((candidates.shape[0], projection.shape[1]))
+        step = max(1, MEMORY_BUDGET // 16 // (8 * self.n_words))
+        for first in range(0, candidates.shape[0], step):
+            part = candidates[first:first + step]
+            np.matmul(self.dense[part], projection, out=points[first:first + part.shape[0]])
+        return points
 
     def anchor_rows(self, anchors):
         if self.dense is not None:

@@ -1,0 +1,222 @@
+"""The recovery phase of :class:`~llstopic.factorizers.anchor.AnchorWords`: p(y|x) of every word.
+
+Row x of a word space is, in the population, the mixture ``c_x @ A`` of the
+anchor rows ``A`` with weights ``c_x = p(y|x)``; each word's ``c_x`` is the
+minimiser over the simplex of KL(row || c A) or ||row - c A||^2.
+
+**L2** needs only the shared Gram matrix ``A A^T`` and the products
+``rows @ A^T`` (BLAS), then O(k^2) per solver iteration per word.
+
+**KL** is solved on *coarse-grained* rows when the rows are long (more than
+``n_column_groups`` columns): the columns are partitioned into groups and
+each row (and each anchor row) is summed within the groups.  Summing columns
+keeps every exact mixture exact (``rows S = c (A S)`` for the 0/1 group matrix
+``S``), so the population limit is still recovered exactly.  Columns whose
+anchor-column profiles ``A[:, j] / sum_k A[k, j]`` are proportional carry the
+same information about ``c`` and merging them loses none of it, so the
+groups are clusters of those profiles: weighted k-means with the KL
+divergence (Dhillon, Mallela & Kumar, JMLR 2003), weights the columns' mass.
+Measured on planted co-occurrence problems (topic error / oracle error):
+3,000 words, 50 topics: 2.068 with all columns, 2.089 with 500 groups, 2.078
+with 1,000; 2,000 words, 20 topics: 3.98 with all columns, 3.81-3.84 with
+40-400 groups (the groups also average out noise).  The per-word cost falls
+from O(n_words k) to O(n_groups k) per iteration.
+
+The KL solver starts from the L2 solution on the same rows (cheap, and its
+face is close to the KL one): 4x fewer solver operations per word on a
+50-topic problem.
+
+Every function takes plain arrays or a space (see ``_spaces``); the numba
+kernels are in ``llstopic._kernels.recovery``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..._kernels import recovery as _kernels
+
+__all__ = ["n_column_groups", "column_groups", "recover"]
+
+_LOG = logging.getLogger(__name__)
+
+#: KL recovery on coarse-grained rows: ``max(MIN_GROUPS, GROUPS_PER_TOPIC *
+#: n_topics)`` column groups, used when the rows have more columns than that.
+GROUPS_PER_TOPIC = 10
+MIN_GROUPS = 1000
+#: Lloyd iterations of the column clustering at most.
+KMEANS_ITER = 10
+#: Relative duality gap and iterations of the L2 solve that warm-starts KL.
+_WARM_TOL = 1e-6
+_WARM_MAX_ITER = 500
+
+
+def n_column_groups(n_dims, n_topics):
+    """Number of column groups of the KL recovery, or None to use every column."""
+    groups = max(MIN_GROUPS, GROUPS_PER_TOPIC * n_topics)
+    return groups if n_dims > groups else None
+
+
+def column_groups(anchor_rows, column_weight, n_groups):
+    """Partition the columns by their anchor profiles (weighted KL k-means).
+
+    Parameters
+    ----------
+    anchor_rows : ndarray of shape (n_anchors, n_dims)
+    column_weight : ndarray of shape (n_dims,)
+        Non-negative mass of each column (the mean row).
+    n_groups : int
+        Number of groups, at least 2.
+
+    Returns
+    -------
+    labels : ndarray of int64, shape (n_dims,)
+        Group of each column, in ``[0, n_groups)``.  Columns no anchor row
+        covers form a group of their own (the last), which the KL recovery
+        ignores.  Deterministic: the centres start farthest-first from the
+        heaviest column; then at most ``KMEANS_ITER`` Lloyd iterations.
+    """
+    mass = anchor_rows.sum(axis=0)
+    live = np.flatnonzero(mass > 0)
+    labels = np.full(anchor_rows.shape[1], n_groups - 1, dtype=np.int64)
+    n_live_groups = n_groups - 1 if live.shape[0] < anchor_rows.shape[1] else n_groups
+    if live.shape[0] <= n_live_groups:
+        labels[live] = np.arange(live.shape[0])
+        return labels
+    profiles = np.ascontiguousarray((anchor_rows[:, live] / mass[live]).T)   # (n_live, k)
+    weight = np.asarray(column_weight, dtype=np.float64)[live]
+    centres = _farthest_first(profiles, weight, n_live_groups)
+    assign = np.full(live.shape[0], -1, dtype=np.int64)
+    for it in range(KMEANS_ITER):
+        new = _nearest(profiles, _log(centres))
+        changed = int(np.count_nonzero(new != assign))
+        assign = new
+        if changed == 0:
+            break
+        members = sp.csr_matrix((weight + 1e-300, (assign, np.arange(assign.shape[0]))),
+                                shape=(centres.shape[0], assign.shape[0]))
+        total = np.asarray(members.sum(axis=1)).ravel()
+        filled = total > 0          # an empty group keeps its centre
+        centres[filled] = (members @ profiles)[filled] / total[filled, None]
+    _LOG.debug("column groups: %d of %d columns in %d groups after %d k-means iterations",
+               live.shape[0], anchor_rows.shape[1], centres.shape[0], it + 1)
+    labels[live] = assign
+    return labels
+
+
+def _log(centres):
+    # KL(p || mu) = sum p log p - p . log mu; centres floored so that the divergence stays finite
+    k = centres.shape[1]
+    return np.log((centres + 1e-12 / k) / (1.0 + 1e-12))
+
+
+def _farthest_first(profiles, weight, n_groups):
+    """Initial centres: the heaviest column, then repeatedly the column of largest
+    weight x KL divergence to its nearest centre (deterministic); fewer than
+    ``n_groups`` if fewer distinct profiles exist."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = np.where(profiles > 0, profiles * np.log(profiles), 0.0).sum(axis=1)
+    chosen = [int(np.argmax(weight))]
+    divergence = entropy - profiles @ _log(profiles[chosen[0]][None, :])[0]
+    for _ in range(1, n_groups):
+        score = weight * divergence
+        best = int(np.argmax(score))
+        if not score[best] > 1e-12 * max(float(weight[chosen[0]]), 1e-300):
+            break
+        chosen.append(best)
+        np.minimum(divergence, entropy - profiles @ _log(profiles[best][None, :])[0],
+                   out=divergence)
+    return profiles[chosen].copy()
+
+
+def _nearest(profiles, log_centres, block=4096):
+    """Index of the nearest centre (in KL divergence) of every profile."""
+    n = profiles.shape[0]
+    labels = np.empty(n, dtype=np.int64)
+    for first in range(0, n, block):
+        cross_entropy = -(profiles[first:first + block] @ log_centres.T)
+        labels[first:first + block] = cross_entropy.argmin(axis=1)
+    return labels
+
+
+def _grouped(rows, labels, n_groups):
+    """Rows (dense or CSR) summed within column groups, as a dense C-ordered array."""
+    if sp.issparse(rows):
+        groups = sp.csr_matrix((np.ones(labels.shape[0]), (np.arange(labels.shape[0]), labels)),
+                               shape=(labels.shape[0], n_groups))
+        return np.ascontiguousarray((sp.csr_matrix(rows) @ groups).toarray())
+    out = np.zeros((rows.shape[0], n_groups))
+    _kernels.group_columns(np.ascontiguousarray(rows, dtype=np.float64), labels, out)
+    return out
+
+
+def _sqnorm(rows):
+    if sp.issparse(rows):
+        return np.asarray(rows.multiply(rows).sum(axis=1)).ravel()
+    return np.einsum("ij,ij->i", rows, rows)
+
+
+def _l2(rows, anchor_rows, gram, out, max_iter, tol, parallel):
+    """Solve L2 on ``rows`` into ``out`` = (c, loss, gap, n_iter); returns the squared norms."""
+    cross = np.ascontiguousarray(rows @ anchor_rows.T)
+    sqnorm = _sqnorm(rows)
+    kernel = _kernels.l2_recover_parallel if parallel else _kernels.l2_recover
+    kernel(gram, cross, sqnorm, *out, max_iter, tol, True, False)
+    return sqnorm
+
+
+def recover(space, anchors, *, loss, max_iter, tol, n_threads, budget):
+    """p(y|x) of every word of ``space`` from the rows of ``anchors``.
+
+    Returns
+    -------
+    topic_given_word : ndarray of shape (n_words, n_anchors)
+    residual : ndarray of shape (n_words,)
+        KL (of the coarse-grained rows, if grouped) or squared L2 residual.
+    gap : ndarray of shape (n_words,)
+        Final duality gap in the units of ``tol``: nats for KL, relative to
+        the row's squared norm for L2.
+    n_iter : ndarray of int64, shape (n_words,)
+    n_groups : int or None
+        Column groups of the KL recovery (None: every column).
+    """
+    n_topics = anchors.shape[0]
+    n_words = space.word_weight.shape[0]
+    anchor_rows = space.anchor_rows(anchors)
+    topic_given_word = np.full((n_words, n_topics), 1.0 / n_topics)
+    residual = np.zeros(n_words)
+    gap = np.zeros(n_words)
+    n_iter = np.zeros(n_words, dtype=np.int64)
+    parallel = n_threads > 1
+    n_groups = labels = None
+    if loss == "kl":
+        n_groups = n_column_groups(space.n_dims, n_topics)
+        if n_groups is not None:
+            labels = column_groups(anchor_rows, space.column_weight, n_groups)
+            anchor_rows = _grouped(anchor_rows, labels, n_groups)
+    gram = anchor_rows @ anchor_rows.T
+    for first, block in space.row_blocks(budget):
+        part = slice(first, first + block.shape[0])
+        out = (topic_given_word[part], residual[part], gap[part], n_iter[part])
+        if loss == "l2":
+            sqnorm = _l2(block, anchor_rows, gram, out, max_iter, tol, parallel)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gap[part] = np.where(sqnorm > 0, gap[part] / sqnorm, 0.0)
+            continue
+        if labels is not None:
+            block = _grouped(block, labels, n_groups)
+        _l2(block, anchor_rows, gram, out, min(max_iter, _WARM_MAX_ITER), max(tol, _WARM_TOL),
+            parallel)
+        indptr, indices, data = _as_int64_csr(block)
+        kernel = _kernels.kl_recover_parallel if parallel else _kernels.kl_recover
+        kernel(indptr, indices, data, anchor_rows, *out, max_iter, tol, True, True)
+    return topic_given_word, residual, gap, n_iter, n_groups
+
+
+def _as_int64_csr(matrix):
+    matrix = sp.csr_matrix(matrix)
+    return (matrix.indptr.astype(np.int64, copy=False), matrix.indices.astype(np.int64, copy=False),
+            matrix.data.astype(np.float64, copy=False))
