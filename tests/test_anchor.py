@@ -156,10 +156,36 @@ def test_same_random_state_gives_identical_results(monkeypatch):
 
 def test_serial_and_parallel_kernels_give_identical_results():
     corpus = _tm_problem().corpus
-    serial = AnchorWords(4, n_jobs=1, random_state=0).fit(corpus)
-    parallel = AnchorWords(4, n_jobs=2, random_state=0).fit(corpus)
+    serial = AnchorWords(4, n_jobs=1, polish=False, random_state=0).fit(corpus)
+    parallel = AnchorWords(4, n_jobs=2, polish=False, random_state=0).fit(corpus)
     np.testing.assert_array_equal(serial.topic_word_, parallel.topic_word_)
     np.testing.assert_array_equal(serial.recovery_loss_, parallel.recovery_loss_)
+    # the polish's topic-word sums follow the threads' chunks: equal to rounding only
+    serial = AnchorWords(4, n_jobs=1, random_state=0).fit(corpus)
+    parallel = AnchorWords(4, n_jobs=2, random_state=0).fit(corpus)
+    np.testing.assert_allclose(serial.topic_word_, parallel.topic_word_, rtol=0, atol=1e-9)
+
+
+def test_polish_raises_the_likelihood_where_it_is_on():
+    # on by default for many short documents (co-occurrence space), off for few long domains
+    short = _tm_problem().corpus
+    polished = AnchorWords(4, random_state=0).fit(short)
+    raw = AnchorWords(4, polish=False, random_state=0).fit(short)
+    assert polished.representation_ == "cooccurrence" and raw.polish_ is None
+    info = polished.polish_
+    assert info["n_iter"] >= 1 and info["loglik_after"] > info["loglik_before"]
+    # it starts from the raw fit, whose training p_d(y) stop at tol = 1e-6 nats per token
+    # (log_likelihood re-infers them at 1e-9)
+    assert info["loglik_before"] == pytest.approx(raw.log_likelihood(short), abs=1e-6)
+    assert polished.log_likelihood(short) > raw.log_likelihood(short)
+    long = make_finite_lls(60, 3, 8, 5000, alpha=1.0, beta=0.1, random_state=0).corpus
+    model = AnchorWords(3, random_state=0).fit(long)
+    assert model.representation_ == "domain" and model.polish_ is None
+    assert AnchorWords(3, polish=True, random_state=0).fit(long).polish_["n_iter"] >= 1
+    with pytest.raises(ValueError, match="polish_tol must be"):
+        AnchorWords(3, polish_tol=0.0).fit(long)
+    with pytest.raises(ValueError, match="polish must be"):
+        AnchorWords(3, polish="always").fit(long)
 
 
 @pytest.mark.parametrize("representation", ["domain", "cooccurrence"])

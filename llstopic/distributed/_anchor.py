@@ -237,6 +237,19 @@ def fit_anchor_words(client: Any, corpus: PartitionedCorpus, model: AnchorWords,
                                 tol=float(model.tol), n_threads=n_threads)   # as AnchorWords._fit
     model.domain_topic_ = _normalize_rows(blocks.gather(client), "domain_topic")
     model.fit_timings_["proportions"] = time.perf_counter() - start
+    model.polish_ = None
+    if model.polish is True or (model.polish == "auto" and representation == "cooccurrence"):
+        # the same EM steps as AnchorWords' polish, with the E-steps on the workers
+        from ..factorizers.anchor._recovery import polish_summary
+        from ._polish import polish
+
+        start = time.perf_counter()
+        result = polish(client, corpus, model.topic_word_, model.domain_topic_,
+                        max_iter=int(model.polish_max_iter), tol=float(model.polish_tol),
+                        smoothing=1e-10, n_threads=n_threads)
+        model.topic_word_, model.domain_topic_ = result.topic_word, result.domain_topic
+        model.polish_ = polish_summary(result)
+        model.fit_timings_["polish"] = time.perf_counter() - start
     model.n_topics_ = n_topics
     model.n_words_in_ = corpus.n_words
     model.n_domains_ = corpus.n_domains

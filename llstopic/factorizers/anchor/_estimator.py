@@ -30,7 +30,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from ..._kernels import anchor as _anchor
 from ..._kernels._threads import thread_limits
@@ -138,6 +137,20 @@ class AnchorWords(Factorizer):
         p_d(y) of the training domains (nats per token).  Recovery errors do
         not change between 1e-5 and 1e-10 on sampled problems; the population
         limit is tested with ``tol=1e-13``.
+    polish : "auto" or bool, default="auto"
+        Take the method-of-moments answer to the nearby likelihood optimum by EM
+        over the non-zeros (:mod:`llstopic.factorizers._polish`; SQUAREM-
+        accelerated, never decreasing the likelihood).  ``"auto"`` polishes in the
+        co-occurrence space (many short documents), where it pays: on
+        ``llstopic compare``'s topic-model problem the topic-word error fell from
+        1.70x to 1.24x the oracle's in 14 EM steps; in the domain space (few long
+        domains) it did not (1.58x before and after), so it is off there.
+        ``polish_`` reports what it did.
+    polish_max_iter : int, default=50
+        EM steps of the polish at most.
+    polish_tol : float, default=1e-5
+        The polish stops when the relative change of the per-token
+        log-likelihood falls below this.
     n_jobs : int, optional
         Threads of the whole fit and of ``transform``: numba's parallel
         kernels and the BLAS products.  ``None``: all of numba's threads;
@@ -178,7 +191,10 @@ class AnchorWords(Factorizer):
     fit_timings_ : dict
         Wall-clock seconds of the fit's phases: ``representation`` (the word
         space: the one pass over the corpus), ``search``, ``recovery``,
-        ``proportions`` (p_d(y) of the training domains).
+        ``proportions`` (p_d(y) of the training domains) and ``polish``.
+    polish_ : dict or None
+        ``n_iter``, ``converged``, ``loglik_before`` and ``loglik_after``
+        (nats per token) of the polish; None when it did not run.
 
     Examples
     --------
@@ -193,8 +209,8 @@ class AnchorWords(Factorizer):
 
     _saved_attributes = ("anchors_", "anchor_words_", "representation_", "min_count_",
                          "n_candidates_", "projection_dim_", "recovery_loss_", "n_iter_",
-                         "n_column_groups_")
-    _optional_attributes = ("n_column_groups_",)    # files saved before column groups lack it
+                         "n_column_groups_", "polish_")
+    _optional_attributes = ("n_column_groups_", "polish_")   # files saved before them lack them
     _attribute_constraints = {
         "anchors_": Array(np.int64, ("n_topics_",), ("below", "n_words_in_")),
         "anchor_words_": [None, Strings("n_topics_", distinct=False)],
@@ -205,10 +221,12 @@ class AnchorWords(Factorizer):
         "recovery_loss_": Array(np.float64, ("n_words_in_",)),
         "n_iter_": [Interval(Integral, 0, None)],
         "n_column_groups_": [None, Interval(Integral, 1, None)],
+        "polish_": [None, dict],
     }
 
     def __init__(self, n_topics, *, representation="auto", loss="kl", min_count=None,
-                 rectify=False, max_iter=3000, tol=1e-6, n_jobs=None, random_state=None):
+                 rectify=False, max_iter=3000, tol=1e-6, polish="auto", polish_max_iter=50,
+                 polish_tol=1e-5, n_jobs=None, random_state=None):
         self.n_topics = n_topics
         self.representation = representation
         self.loss = loss
@@ -216,6 +234,9 @@ class AnchorWords(Factorizer):
         self.rectify = rectify
         self.max_iter = max_iter
         self.tol = tol
+        self.polish = polish
+        self.polish_max_iter = polish_max_iter
+        self.polish_tol = polish_tol
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -228,6 +249,9 @@ class AnchorWords(Factorizer):
         "rectify": ["boolean"],
         "max_iter": [Interval(Integral, 1, None)],
         "tol": [Interval(Real, 0.0, None)],
+        "polish": [Options(("auto",)), "boolean"],
+        "polish_max_iter": [Interval(Integral, 0, None)],
+        "polish_tol": [Interval(Real, 0.0, None, closed="neither")],
         "n_jobs": [None, Interval(Integral, 1, None), Interval(Integral, None, -1)],
     }
 
@@ -314,12 +338,15 @@ class AnchorWords(Factorizer):
         topic_word = self._fit_space(make_space, sample, corpus.vocabulary, rng)
         with _phase("proportions", self.fit_timings_, f" of {n_domains} domains"):
             domain_topic = self._infer_domain_topic(corpus.counts, topic_word, tol=float(self.tol))
+        self.polish_ = None
+        if self.polish is True or (self.polish == "auto" and representation == "cooccurrence"):
+            with _phase("polish", self.fit_timings_):
+                topic_word, domain_topic = _recovery.polish_fit(self, corpus, topic_word, domain_topic)
         _LOG.info("AnchorWords: fit done in %.2f s", sum(self.fit_timings_.values()))
         return topic_word, domain_topic
 
-    # SEAM (issue 17, llstopic.distributed): everything of the fit between the
-    # space and p_d(y), callable with a space built elsewhere (from statistics
-    # reduced on a Dask cluster): "_fit_space(make_space, sample, vocabulary, rng) -> topic_word".
+    # SEAM (issue 17, llstopic.distributed): the fit between the space and p_d(y), for a space
+    # built elsewhere (from statistics reduced on a Dask cluster)
     def _fit_space(self, make_space, sample, vocabulary, rng):
         """p(x|y) from the space ``make_space()`` builds (called inside the thread
         bound and timed as ``representation``) and the candidate sample (see
@@ -351,7 +378,7 @@ class AnchorWords(Factorizer):
         self.projection_dim_ = space.projection_dim
         self.representation_ = space.name
         self.n_iter_ = int(n_iter.max(initial=0))
-        self._warn_unconverged(gap, n_iter)
+        _recovery.warn_unconverged(self, gap, n_iter)
         self.anchor_words_ = None if vocabulary is None else [vocabulary[a] for a in self.anchors_]
         # Bayes: p(x|y) is proportional to p(y|x) p(x)
         topic_word = (topic_given_word * space.word_weight[:, None]).T
@@ -391,13 +418,3 @@ class AnchorWords(Factorizer):
                           "identifiable (try fewer topics or a smaller min_count)",
                           RuntimeWarning, stacklevel=5)
         return candidates[found]
-
-    def _warn_unconverged(self, gap, n_iter):
-        stuck = n_iter >= self.max_iter
-        if stuck.any():
-            what = ("duality gap (nats)" if self.loss == "kl" else
-                    "duality gap relative to the row's squared norm")
-            warnings.warn(f"the per-word solver reached max_iter = {self.max_iter} for "
-                          f"{int(stuck.sum())} words (largest {what} {float(gap[stuck].max()):.3g} "
-                          f"> tol = {self.tol}); increase max_iter or tol", ConvergenceWarning,
-                          stacklevel=5)

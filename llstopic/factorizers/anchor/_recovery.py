@@ -33,9 +33,11 @@ kernels are in ``llstopic._kernels.recovery``.
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 
 from ..._kernels import recovery as _kernels
 
@@ -220,3 +222,41 @@ def _as_int64_csr(matrix):
     matrix = sp.csr_matrix(matrix)
     return (matrix.indptr.astype(np.int64, copy=False), matrix.indices.astype(np.int64, copy=False),
             matrix.data.astype(np.float64, copy=False))
+
+
+#: Weight of the uniform background in the polish's likelihood: words that no topic
+#: produces (seen only in one-token documents) keep a finite likelihood.
+_POLISH_SMOOTHING = 1e-10
+
+
+def polish_fit(model, corpus, topic_word, domain_topic):
+    """AnchorWords' polish: EM over the non-zeros from the method-of-moments answer
+    (``factorizers._polish``); sets ``model.polish_``, returns (topic_word, domain_topic)."""
+    from .._polish import polish
+
+    result = polish(corpus, topic_word, domain_topic / domain_topic.sum(axis=1, keepdims=True),
+                    max_iter=int(model.polish_max_iter), tol=float(model.polish_tol),
+                    smoothing=_POLISH_SMOOTHING, n_threads=model.n_jobs)
+    model.polish_ = polish_summary(result)
+    _LOG.info("AnchorWords: polish %d EM steps, %.5f -> %.5f nats/token%s", result.n_iter,
+              result.loglik_before, result.loglik_after,
+              "" if result.converged else " (polish_max_iter reached)")
+    return result.topic_word, result.domain_topic
+
+
+def polish_summary(result):
+    """``AnchorWords.polish_`` from a PolishResult (local or distributed)."""
+    return {"n_iter": int(result.n_iter), "converged": bool(result.converged),
+            "loglik_before": float(result.loglik_before), "loglik_after": float(result.loglik_after)}
+
+
+def warn_unconverged(model, gap, n_iter):
+    """ConvergenceWarning naming what is compared when words reached ``max_iter``."""
+    stuck = n_iter >= model.max_iter
+    if stuck.any():
+        what = ("duality gap (nats)" if model.loss == "kl" else
+                "duality gap relative to the row's squared norm")
+        warnings.warn(f"the per-word solver reached max_iter = {model.max_iter} for "
+                      f"{int(stuck.sum())} words (largest {what} {float(gap[stuck].max()):.3g} "
+                      f"> tol = {model.tol}); increase max_iter or tol", ConvergenceWarning,
+                      stacklevel=6)
