@@ -89,7 +89,9 @@ def test_every_module_imports_on_its_own():
             "bad = []\n"
             "for name in sys.argv[1:]:\n"
             "    r = subprocess.run([sys.executable, '-c', f'import {name}'], capture_output=True, text=True)\n"
-            "    if r.returncode: bad.append((name, r.stderr.strip().splitlines()[-1]))\n"
+            "    last = r.stderr.strip().splitlines()[-1] if r.returncode else ''\n"
+            "    # a module of an optional extra says how to install it: that is its contract\n"
+            "    if r.returncode and 'pip install' not in last: bad.append((name, last))\n"
             "print(bad)\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", code, *names], capture_output=True, text=True,
