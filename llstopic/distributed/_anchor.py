@@ -246,7 +246,7 @@ def fit_anchor_words(client: Any, corpus: PartitionedCorpus, model: AnchorWords,
         start = time.perf_counter()
         result = polish(client, corpus, model.topic_word_, model.domain_topic_,
                         max_iter=int(model.polish_max_iter), tol=float(model.polish_tol),
-                        smoothing=1e-10, n_threads=n_threads)
+                        prior=float(model.polish_prior), smoothing=1e-10, n_threads=n_threads)
         model.topic_word_, model.domain_topic_ = result.topic_word, result.domain_topic
         model.polish_ = polish_summary(result)
         model.fit_timings_["polish"] = time.perf_counter() - start

@@ -236,7 +236,8 @@ def polish_fit(model, corpus, topic_word, domain_topic):
 
     result = polish(corpus, topic_word, domain_topic / domain_topic.sum(axis=1, keepdims=True),
                     max_iter=int(model.polish_max_iter), tol=float(model.polish_tol),
-                    smoothing=_POLISH_SMOOTHING, n_threads=model.n_jobs)
+                    prior=float(model.polish_prior), smoothing=_POLISH_SMOOTHING,
+                    n_threads=model.n_jobs)
     model.polish_ = polish_summary(result)
     _LOG.info("AnchorWords: polish %d EM steps, %.5f -> %.5f nats/token%s", result.n_iter,
               result.loglik_before, result.loglik_after,
