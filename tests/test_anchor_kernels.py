@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from llstopic._kernels import anchor as anchor_kernels
 from llstopic._kernels import cooccurrence as cooc_kernels
 from llstopic._kernels import newton, recovery
+from llstopic.factorizers.anchor import _spaces as _anchor_spaces
 
 import _reference as ref
 
@@ -66,8 +67,13 @@ def test_cooccurrence_matrix_matches_reference(seed, n_words):
     counts = _counts(seed, n_words=n_words) if n_words > 1 else np.array([[3], [0], [1], [2]])
     want, _ = ref.cooccurrence(counts)
     got = np.zeros((counts.shape[1],) * 2)
-    cooc_kernels.cooccurrence_matrix(*_count_arrays(counts.T), *_count_arrays(counts),
-                                     _doc_weight(counts), got)
+    csr = _count_arrays(counts)
+    positions = _anchor_spaces._positions(csr, counts.shape)
+    for x in range(counts.shape[1]):             # each CSC entry points at its CSR entry
+        for p in range(positions[0][x], positions[0][x + 1]):
+            d, q = positions[1][p], positions[2][p]
+            assert csr[0][d] <= q < csr[0][d + 1] and csr[1][q] == x
+    cooc_kernels.cooccurrence_matrix(*positions, *csr, _doc_weight(counts), got)
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-15)
     np.testing.assert_array_equal(got, got.T)
 
