@@ -337,3 +337,20 @@ def test_group_columns_matches_twin():
     out = np.zeros((9, 5))
     recovery.group_columns(rows, labels, out)
     np.testing.assert_allclose(out, ref.group_columns(rows, labels, 5), rtol=1e-15)
+
+
+@pytest.mark.parametrize("k", [1, 4, 7, 9])
+def test_four_way_mixture_loops_match_numpy(k):
+    from llstopic._kernels import mixture
+
+    rng = np.random.default_rng(k)
+    rows = rng.random((k, 13))
+    weights = rng.random(k)
+    weights[:4] = 0.0                      # a group of four zero weights is skipped
+    out = np.empty(13)
+    mixture._mix(weights, rows, out)
+    np.testing.assert_allclose(out, weights @ rows, rtol=1e-14, atol=0)
+    vals, ca = rng.dirichlet(np.ones(13)), rng.random(13) + 0.1
+    grad = np.empty(k)
+    mixture._kl_gradient(vals, ca, np.ascontiguousarray(rows.T), grad)
+    np.testing.assert_allclose(grad, -(rows @ (vals / ca)), rtol=1e-14)

@@ -50,12 +50,14 @@ Entries of ``r`` that no anchor row covers cannot be explained by any ``c``
 renormalised over the rest.  A row with nothing left is not solved: its
 ``c`` keeps the caller's starting value and ``n_iter`` is 0.
 
-The drivers that run these solvers over all words are in ``recovery.py``.
+The drivers that run these solvers over all words are in ``recovery.py``; the
+dense loops they share (mixtures, the KL gradient) in ``mixture.py``.
 """
 
 import numba as nb
 import numpy as np
 
+from .mixture import _kl_gradient, _mix, _quad
 from .newton import active_set_newton as _active_set_newton
 from .newton import kl_hessian as _kl_hessian
 from .newton import newton_support as _support
@@ -278,59 +280,6 @@ def kl_simplex(vals, anchor_sub, anchor_sub_t, c, max_iter, tol, newton, warm):
 
 
 @nb.njit(**_NJIT)
-def _mix(weights, rows, out):
-    """out = weights @ rows.
-
-    Rows are taken four at a time, so that each load and store of ``out``
-    feeds four multiply-adds (the loop is bound by memory operations, not
-    arithmetic); groups of four zero weights are skipped."""
-    n = out.shape[0]
-    for j in range(n):
-        out[j] = 0.0
-    k = rows.shape[0]
-    i = 0
-    while i + 4 <= k:
-        w0 = weights[i]
-        w1 = weights[i + 1]
-        w2 = weights[i + 2]
-        w3 = weights[i + 3]
-        if w0 != 0.0 or w1 != 0.0 or w2 != 0.0 or w3 != 0.0:
-            for j in range(n):
-                out[j] += (w0 * rows[i, j] + w1 * rows[i + 1, j]) + \
-                    (w2 * rows[i + 2, j] + w3 * rows[i + 3, j])
-        i += 4
-    while i < k:
-        w = weights[i]
-        if w != 0.0:
-            for j in range(n):
-                out[j] += w * rows[i, j]
-        i += 1
-
-
-@nb.njit(**_NJIT)
-def _kl_gradient(vals, ca, anchor_sub_t, grad):
-    """grad = -anchor_sub @ (vals / ca), four entries at a time (as in ``_mix``)."""
-    s, k = anchor_sub_t.shape
-    for i in range(k):
-        grad[i] = 0.0
-    j = 0
-    while j + 4 <= s:
-        t0 = vals[j] / ca[j]
-        t1 = vals[j + 1] / ca[j + 1]
-        t2 = vals[j + 2] / ca[j + 2]
-        t3 = vals[j + 3] / ca[j + 3]
-        for i in range(k):
-            grad[i] -= (anchor_sub_t[j, i] * t0 + anchor_sub_t[j + 1, i] * t1) + \
-                (anchor_sub_t[j + 2, i] * t2 + anchor_sub_t[j + 3, i] * t3)
-        j += 4
-    while j < s:
-        t = vals[j] / ca[j]
-        for i in range(k):
-            grad[i] -= anchor_sub_t[j, i] * t
-        j += 1
-
-
-@nb.njit(**_NJIT)
 def l2_simplex(gram, cross, sqnorm, c, max_iter, tol, newton, warm):
     """Minimise ``c^T gram c - 2 cross . c + sqnorm`` over the simplex.
 
@@ -413,13 +362,3 @@ def l2_simplex(gram, cross, sqnorm, c, max_iter, tol, newton, warm):
     for i in range(k):
         loss += c[i] * gc[i] - 2.0 * cross[i] * c[i]
     return it, gap, max(loss, 0.0)
-
-
-@nb.njit(**_NJIT)
-def _quad(gram, step, gstep):
-    """step^T gram step."""
-    _mix(step, gram, gstep)
-    q = 0.0
-    for i in range(step.shape[0]):
-        q += step[i] * gstep[i]
-    return q
