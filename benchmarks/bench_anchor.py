@@ -35,6 +35,7 @@ from llstopic.factorizers.anchor import _spaces as _anchor_spaces
 from llstopic.metrics import topic_word_error
 
 ARMIJO, ETA_MIN, NEWTON_START, NEWTON_EVERY, DROP, HALVINGS = 1e-4, 1e-30, 24, 8, 1e9, 8
+NEWTON_PROGRESS = 0.5
 
 
 # ------------------------------------------------------------ numpy baseline
@@ -82,16 +83,19 @@ def numpy_kl_word(vals, A, max_iter, tol, newton=True):
     k = A.shape[0]
     c = np.full(k, 1.0 / k)
     ca = c @ A
-    eta, it, next_newton = -1.0, 0, NEWTON_START
+    eta, it, next_newton, newton_gap = -1.0, 0, NEWTON_START, np.inf
     while True:
         grad = -(A @ (vals / ca))
         gmin, gmax = grad.min(), grad.max()
-        if c @ (grad - gmin) <= tol or it >= max_iter:
+        gap = c @ (grad - gmin)
+        if gap <= tol or it >= max_iter:
             break
         if eta < 0:
             eta = 1.0 / max(gmax - gmin, 1e-300)
         it += 1
-        if newton and it >= next_newton:
+        if newton and it >= next_newton and gap > NEWTON_PROGRESS * newton_gap:
+            next_newton = it + 1          # the last Newton step did not halve the gap: one EG step
+        elif newton and it >= next_newton:
             next_newton = it + NEWTON_EVERY
             big = c > 1e-9 * c.max()
             support = np.flatnonzero(big | (grad < grad[big].min()))
@@ -110,7 +114,9 @@ def numpy_kl_word(vals, A, max_iter, tol, newton=True):
                                 break
                             t *= 0.5
                         if next_newton == it + 1:
+                            newton_gap = gap
                             continue
+        newton_gap = np.inf
         first, accepted, pred = True, False, 0.0
         while eta > ETA_MIN:
             e = np.expm1(-eta * (grad - gmin))

@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from llstopic._kernels import anchor as anchor_kernels
 from llstopic._kernels import cooccurrence as cooc_kernels
 from llstopic._kernels import newton, recovery
+from llstopic.factorizers.anchor import _spaces as _anchor_spaces
 
 import _reference as ref
 
@@ -66,8 +67,13 @@ def test_cooccurrence_matrix_matches_reference(seed, n_words):
     counts = _counts(seed, n_words=n_words) if n_words > 1 else np.array([[3], [0], [1], [2]])
     want, _ = ref.cooccurrence(counts)
     got = np.zeros((counts.shape[1],) * 2)
-    cooc_kernels.cooccurrence_matrix(*_count_arrays(counts.T), *_count_arrays(counts),
-                                     _doc_weight(counts), got)
+    csr = _count_arrays(counts)
+    positions = _anchor_spaces._positions(csr, counts.shape)
+    for x in range(counts.shape[1]):             # each CSC entry points at its CSR entry
+        for p in range(positions[0][x], positions[0][x + 1]):
+            d, q = positions[1][p], positions[2][p]
+            assert csr[0][d] <= q < csr[0][d + 1] and csr[1][q] == x
+    cooc_kernels.cooccurrence_matrix(*positions, *csr, _doc_weight(counts), got)
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-15)
     np.testing.assert_array_equal(got, got.T)
 
@@ -331,3 +337,20 @@ def test_group_columns_matches_twin():
     out = np.zeros((9, 5))
     recovery.group_columns(rows, labels, out)
     np.testing.assert_allclose(out, ref.group_columns(rows, labels, 5), rtol=1e-15)
+
+
+@pytest.mark.parametrize("k", [1, 4, 7, 9])
+def test_four_way_mixture_loops_match_numpy(k):
+    from llstopic._kernels import mixture
+
+    rng = np.random.default_rng(k)
+    rows = rng.random((k, 13))
+    weights = rng.random(k)
+    weights[:4] = 0.0                      # a group of four zero weights is skipped
+    out = np.empty(13)
+    mixture._mix(weights, rows, out)
+    np.testing.assert_allclose(out, weights @ rows, rtol=1e-14, atol=0)
+    vals, ca = rng.dirichlet(np.ones(13)), rng.random(13) + 0.1
+    grad = np.empty(k)
+    mixture._kl_gradient(vals, ca, np.ascontiguousarray(rows.T), grad)
+    np.testing.assert_allclose(grad, -(rows @ (vals / ca)), rtol=1e-14)

@@ -54,20 +54,22 @@ def cooccurrence_rows(col_indptr, col_rows, col_data, indptr, indices, data, doc
 
 
 @nb.njit(parallel=True, **_NJIT)
-def cooccurrence_matrix(col_indptr, col_rows, col_data, indptr, indices, data, doc_weight, out):
+def cooccurrence_matrix(col_indptr, col_rows, col_pos, indptr, indices, data, doc_weight, out):
     """The whole co-occurrence matrix ``Q`` (symmetric), in parallel over words.
 
-    Row x receives only its entries ``j >= x`` (each document's words from
-    the position of x on, found by bisection: ids are sorted within
-    documents), half the work of :func:`cooccurrence_rows` on every word; the
-    lower triangle is then mirrored tile by tile.  Rows are dealt to the
-    threads from both ends at once (0, n-1, 1, n-2, ...), which balances the
+    Row x receives only its entries ``j >= x``: each of its documents is read
+    from the position of x on (``col_pos``; ids are sorted within documents),
+    half the work of :func:`cooccurrence_rows` on every word; the lower
+    triangle is then mirrored block by block.  Rows are dealt to the threads
+    from both ends at once (0, n-1, 1, n-2, ...), which balances the
     triangle's uneven rows.  Each entry is written by one thread only.
 
-    col_indptr, col_rows, col_data : IN CSC arrays of the counts (see
-        :func:`cooccurrence_rows`)
-    indptr, indices, data : IN CSR arrays of the same counts, ids sorted
-        within each document
+    col_indptr, col_rows : IN int64/int32 CSC pointers and document ids of the
+        counts (n_domains, n_words), document ids ascending within each word
+    col_pos : IN int64 (nnz,), for each CSC entry (word x, document d) the
+        position of x in the CSR arrays (``indptr[d] <= col_pos < indptr[d+1]``)
+    indptr, indices, data : IN CSR arrays of the counts, ids sorted within
+        each document (int64 pointers, int32 ids, int64 or float64 counts)
     doc_weight : IN float64 (n_domains,)
     out : OUT float64 (n_words, n_words), zero on entry
     """
@@ -79,16 +81,9 @@ def cooccurrence_matrix(col_indptr, col_rows, col_data, indptr, indices, data, d
             w = doc_weight[d]
             if w == 0.0:
                 continue
-            scale = w * np.float64(col_data[p])
-            lo = indptr[d]
-            hi = indptr[d + 1]
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if indices[mid] < x:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            for q in range(lo, indptr[d + 1]):
+            first = col_pos[p]
+            scale = w * np.float64(data[first])
+            for q in range(first, indptr[d + 1]):
                 out[x, indices[q]] += scale * np.float64(data[q])
             out[x, x] -= scale
     tile = 64

@@ -18,6 +18,9 @@ _NJIT = dict(cache=True, nogil=True)
 #: topics 1.7-fold.
 _DROP = 1e9
 _FAILED, _FEASIBLE, _INFEASIBLE = 0, 1, 2
+#: Coordinates above this fraction of the largest form the Newton face (with
+#: those whose gradient says they want in).
+_FACE = 1e-9
 
 
 @nb.njit(**_NJIT)
@@ -137,19 +140,19 @@ def active_set_newton(hess, grad, c, support, n_support, step, work):
 
 @nb.njit(**_NJIT)
 def newton_support(c, grad, support):
-    """The face for a Newton step: coordinates above 1e-9 of the largest one,
-    plus those whose gradient is below every such coordinate's (they want in).
-    Returns their number."""
+    """The face for a Newton step: coordinates above ``_FACE`` of the largest
+    one, plus those whose gradient is below every such coordinate's (they want
+    in).  Returns their number."""
     cmax = 0.0
     for i in range(c.shape[0]):
         cmax = max(cmax, c[i])
     gbig = np.inf
     for i in range(c.shape[0]):
-        if c[i] > 1e-9 * cmax and grad[i] < gbig:
+        if c[i] > _FACE * cmax and grad[i] < gbig:
             gbig = grad[i]
     m = 0
     for i in range(c.shape[0]):
-        if c[i] > 1e-9 * cmax or grad[i] < gbig:
+        if c[i] > _FACE * cmax or grad[i] < gbig:
             support[m] = i
             m += 1
     return m

@@ -76,6 +76,16 @@ def _count_arrays(matrix):
             matrix.data.astype(np.int64, copy=False))
 
 
+def _positions(csr, shape):
+    """CSC arrays of a count matrix whose values are each entry's CSR position:
+    (int64 pointers, int32 document ids, int64 positions)."""
+    indptr, indices, _ = csr
+    where = sp.csr_matrix((np.arange(indices.shape[0], dtype=np.int64), indices, indptr),
+                          shape=shape).T.tocsr()
+    return (where.indptr.astype(np.int64, copy=False), where.indices.astype(np.int32, copy=False),
+            where.data)
+
+
 def _gaussian(rng, n_dims, n_topics):
     dim = projection_dim(n_dims, n_topics)
     return rng.standard_normal((n_dims, dim)) / np.sqrt(dim)
@@ -145,7 +155,7 @@ class CooccurrenceSpace:
             self.doc_weight = np.where(used, 1.0 / (lengths * (lengths - 1.0) * n_used), 0.0)
             per_token = np.where(used, 1.0 / (lengths * n_used), 0.0)
         self.csr = _count_arrays(counts)
-        self.csc = _count_arrays(counts.T)  # CSR of the transpose = CSC of the counts
+        dense = n_words * n_words * 8 <= budget
         # tokens of each word in documents of at least two tokens (no copy of the counts)
         self.sample_size = np.asarray(counts.T @ used.astype(np.float64)).ravel()
         self.word_weight = np.asarray(counts.T @ per_token).ravel()  # row sums of Q
@@ -162,14 +172,19 @@ class CooccurrenceSpace:
         self.projection_dim = None
         self.dense = None
         self._projected = None
-        if n_words * n_words * 8 <= budget:
+        if dense:
+            # CSC pointers, document ids and each entry's CSR position (no bisection in the kernel)
+            positions = _positions(self.csr, counts.shape)
             Q = np.zeros((n_words, n_words))
-            _cooc.cooccurrence_matrix(*self.csc, *self.csr, self.doc_weight, Q)
+            _cooc.cooccurrence_matrix(*positions, *self.csr, self.doc_weight, Q)
+            del positions
             if rectify:
                 Q = rectify_cooccurrence(Q, n_topics, rng)
                 self.word_weight = Q.sum(axis=1)
             self._normalise(Q, 0)
             self.dense = Q
+        else:
+            self.csc = _count_arrays(counts.T)  # CSR of the transpose = CSC of the counts
         self.column_weight = self.word_weight  # Q is symmetric: its column sums are its row sums
 
     def _rows_into(self, words, out):
