@@ -37,6 +37,8 @@ _EXPORTS = {
     "match_labels": ".metrics",
     "oracle_topic_word": ".metrics",
     "log_likelihood": ".metrics",
+    "polish": ".factorizers._polish",
+    "PolishResult": ".factorizers._polish",
     "split_documents": ".metrics",
     "document_completion": ".metrics",
     "perplexity": ".metrics",
