@@ -247,8 +247,12 @@ def fit_anchor_words(client: Any, corpus: PartitionedCorpus, model: AnchorWords,
         result = polish(client, corpus, model.topic_word_, model.domain_topic_,
                         max_iter=int(model.polish_max_iter), tol=float(model.polish_tol),
                         prior=float(model.polish_prior), smoothing=1e-10, n_threads=n_threads)
-        model.topic_word_, model.domain_topic_ = result.topic_word, result.domain_topic
+        model.topic_word_ = result.topic_word
         model.polish_ = polish_summary(result)
+        # as AnchorWords: domain_topic_ is the maximum likelihood with the polished topics
+        blocks = infer_domain_topic(client, corpus, model.topic_word_, max_iter=model._infer_max_iter,
+                                    tol=float(model.tol), n_threads=n_threads)
+        model.domain_topic_ = _normalize_rows(blocks.gather(client), "domain_topic")
         model.fit_timings_["polish"] = time.perf_counter() - start
     model.n_topics_ = n_topics
     model.n_words_in_ = corpus.n_words

@@ -238,11 +238,14 @@ def polish_fit(model, corpus, topic_word, domain_topic):
                     max_iter=int(model.polish_max_iter), tol=float(model.polish_tol),
                     prior=float(model.polish_prior), smoothing=_POLISH_SMOOTHING,
                     n_threads=model.n_jobs)
+    # domain_topic_ is what transform gives the training domains: maximum likelihood with the
+    # polished topics (the polish's own rows are MAP rows, with the prior)
+    domain_topic = model._infer_domain_topic(corpus.counts, result.topic_word, tol=float(model.tol))
     model.polish_ = polish_summary(result)
     _LOG.info("AnchorWords: polish %d EM steps, %.5f -> %.5f nats/token%s", result.n_iter,
               result.loglik_before, result.loglik_after,
               "" if result.converged else " (polish_max_iter reached)")
-    return result.topic_word, result.domain_topic
+    return result.topic_word, domain_topic
 
 
 def polish_summary(result):
