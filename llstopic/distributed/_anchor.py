@@ -31,12 +31,11 @@ from numpy.typing import ArrayLike
 
 from .._validation import check_positive_int, check_random_state
 from ..factorizers._base import _normalize_rows
-from .._validation import check_factor as _check_factor
 from ..factorizers.anchor import AnchorWords
 from ..factorizers.anchor import _spaces
 from . import _tasks
 from ._corpus import PartitionedCorpus, RowBlocks, _check_client, put, submit, tree_sum
-from ._vocab import _check_corpus, vocabulary_counts
+from ._vocab import _check_corpus, _check_topics, vocabulary_counts
 
 __all__ = ["fit_anchor_words", "infer_domain_topic"]
 
@@ -161,11 +160,7 @@ def infer_domain_topic(client: Any, corpus: PartitionedCorpus, topic_word: Array
     """
     _check_client(client)
     _check_corpus(corpus)
-    if np.ndim(topic_word) != 2:
-        raise ValueError(f"topic_word must be 2-dimensional (n_topics, n_words), got shape "
-                         f"{np.shape(topic_word)}")
-    topic_word = _check_factor(topic_word, "topic_word", (np.shape(topic_word)[0], corpus.n_words),
-                               simplex=False)
+    topic_word = _check_topics(topic_word, corpus, simplex=False)
     shared = put(client, topic_word)
     futures = tuple(submit(client, _tasks.ml_domain_topic, f, shared, int(max_iter), float(tol),
                                   n_threads) for f in corpus.partitions)

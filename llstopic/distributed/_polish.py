@@ -40,7 +40,7 @@ from ..factorizers._polish import _STEP_FACTOR, PolishResult, _clamp, _row_norms
 from . import _tasks
 from ._anchor import infer_domain_topic
 from ._corpus import PartitionedCorpus, RowBlocks, _check_client, put, submit, tree_sum
-from ._vocab import _check_corpus, vocabulary_counts
+from ._vocab import _check_corpus, _check_topics, vocabulary_counts
 
 __all__ = ["polish"]
 
@@ -249,11 +249,7 @@ def polish(client: Any, corpus: PartitionedCorpus, topic_word: ArrayLike,
     """
     _check_client(client)
     _check_corpus(corpus)
-    if np.ndim(topic_word) != 2:
-        raise ValueError(f"topic_word must be 2-dimensional (n_topics, n_words), got shape "
-                         f"{np.shape(topic_word)}")
-    topic_word = _check_factor(topic_word, "topic_word", (np.shape(topic_word)[0], corpus.n_words),
-                               simplex=True)
+    topic_word = _check_topics(topic_word, corpus, simplex=True)
     max_iter = check_positive_int(max_iter, "max_iter", minimum=0)
     tol = _check_real(tol, "tol", low=0.0, low_open=True)
     prior = _check_real(prior, "prior", low=0.0)

@@ -66,6 +66,17 @@ def _check_corpus(corpus):
                         f"{type(corpus).__name__}")
 
 
+def _check_topics(topic_word, corpus, *, simplex):
+    """topic_word of shape (n_topics, corpus.n_words), checked (``_validation.check_factor``)."""
+    from .._validation import check_factor
+
+    if np.ndim(topic_word) != 2:
+        raise ValueError(f"topic_word must be 2-dimensional (n_topics, n_words), got shape "
+                         f"{np.shape(topic_word)}")
+    return check_factor(topic_word, "topic_word", (np.shape(topic_word)[0], corpus.n_words),
+                        simplex=simplex)
+
+
 def kept_words(counts, n_domains, *, min_count=1, min_domains=1, max_domain_fraction=1.0,
                keep_n=None):
     """Old ids of the words that pass every filter: the rule of ``Corpus.filter_words``
