@@ -25,6 +25,8 @@ def test_bench_dask_quick_runs_and_agrees_with_one_process(tmp_path):
     result = json.loads(out.read_text())
     for agreement in result["agreement"].values():
         assert agreement["anchors_equal"]
-        assert agreement["topic_word_max_diff"] < 1e-12            # measured 1e-15
+        # the per-word KL stops at a duality gap of tol = 1e-12 (warm-started), so the fits agree
+        # to about that; measured 5.4e-12
+        assert agreement["topic_word_max_diff"] < 1e-10
         assert agreement["polish_topic_word_max_diff"] < 1e-9      # measured 4e-13
     assert set(result["clusters"]) == {"1", "2"}
