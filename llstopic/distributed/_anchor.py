@@ -33,6 +33,7 @@ from .._validation import check_positive_int, check_random_state
 from ..factorizers._base import _normalize_rows
 from ..factorizers.anchor import AnchorWords
 from ..factorizers.anchor import _spaces
+from ..factorizers.anchor._recovery import polish_summary, polishes
 from . import _tasks
 from ._corpus import PartitionedCorpus, RowBlocks, _check_client, put, submit, tree_sum
 from ._vocab import _check_corpus, _check_topics, vocabulary_counts
@@ -233,9 +234,8 @@ def fit_anchor_words(client: Any, corpus: PartitionedCorpus, model: AnchorWords,
     model.domain_topic_ = _normalize_rows(blocks.gather(client), "domain_topic")
     model.fit_timings_["proportions"] = time.perf_counter() - start
     model.polish_ = None
-    if model.polish is True or (model.polish == "auto" and representation == "cooccurrence"):
+    if polishes(model, representation):
         # the same EM steps as AnchorWords' polish, with the E-steps on the workers
-        from ..factorizers.anchor._recovery import polish_summary
         from ._polish import polish
 
         start = time.perf_counter()

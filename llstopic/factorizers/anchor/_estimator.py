@@ -338,7 +338,7 @@ class AnchorWords(Factorizer):
         with _phase("proportions", self.fit_timings_, f" of {n_domains} domains"):
             domain_topic = self._infer_domain_topic(corpus.counts, topic_word, tol=float(self.tol))
         self.polish_ = None
-        if self.polish is True or (self.polish == "auto" and representation == "cooccurrence"):
+        if _recovery.polishes(self, representation):
             with _phase("polish", self.fit_timings_):
                 topic_word, domain_topic = _recovery.polish_fit(self, corpus, topic_word, domain_topic)
         _LOG.info("AnchorWords: fit done in %.2f s", sum(self.fit_timings_.values()))

@@ -229,6 +229,11 @@ def _as_int64_csr(matrix):
 _POLISH_SMOOTHING = 1e-10
 
 
+def polishes(model, representation):
+    """Whether ``model``'s fit polishes in ``representation`` (``polish="auto"``: co-occurrence)."""
+    return model.polish is True or (model.polish == "auto" and representation == "cooccurrence")
+
+
 def polish_fit(model, corpus, topic_word, domain_topic):
     """AnchorWords' polish: EM over the non-zeros from the method-of-moments answer
     (``factorizers._polish``); sets ``model.polish_``, returns (topic_word, domain_topic)."""
