@@ -166,6 +166,24 @@ def test_serial_and_parallel_kernels_give_identical_results():
     np.testing.assert_allclose(serial.topic_word_, parallel.topic_word_, rtol=0, atol=1e-9)
 
 
+def test_auto_polish_stops_where_the_corpus_has_many_tokens_per_parameter():
+    # the rule itself, at both sides of the bound, and a fit that crosses it
+    from llstopic.factorizers.anchor._recovery import POLISH_MAX_TOKENS_PER_PARAMETER, polishes
+
+    model = AnchorWords(10)
+    bound = POLISH_MAX_TOKENS_PER_PARAMETER * 10 * 1000
+    assert polishes(model, "cooccurrence", bound - 1, 1000)
+    assert not polishes(model, "cooccurrence", bound, 1000)
+    assert not polishes(model, "domain", 1, 1000)
+    assert polishes(AnchorWords(10, polish=True), "domain", bound, 1000)
+    assert not polishes(AnchorWords(10, polish=False), "cooccurrence", 1, 1000)
+    # 3,000 documents of 400 tokens, 4 topics x 60 words: 5,000 tokens per parameter
+    dense = make_finite_lls(60, 4, 3000, 400, alpha=0.3, beta=0.3, random_state=0).corpus
+    fitted = AnchorWords(4, random_state=0).fit(dense)
+    assert fitted.representation_ == "cooccurrence" and fitted.polish_ is None
+    assert AnchorWords(4, polish=True, random_state=0).fit(dense).polish_["n_iter"] >= 1
+
+
 def test_polish_raises_the_likelihood_where_it_is_on():
     # on by default for many short documents (co-occurrence space), off for few long domains
     short = _tm_problem().corpus

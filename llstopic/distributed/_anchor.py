@@ -234,7 +234,7 @@ def fit_anchor_words(client: Any, corpus: PartitionedCorpus, model: AnchorWords,
     model.domain_topic_ = _normalize_rows(blocks.gather(client), "domain_topic")
     model.fit_timings_["proportions"] = time.perf_counter() - start
     model.polish_ = None
-    if polishes(model, representation):
+    if polishes(model, representation, counts.n_tokens, corpus.n_words):
         # the same EM steps as AnchorWords' polish, with the E-steps on the workers
         from ._polish import polish
 

@@ -140,9 +140,9 @@ class AnchorWords(Factorizer):
     polish : "auto" or bool, default="auto"
         Take the method-of-moments answer to the nearby optimum of the posterior
         by MAP-EM over the non-zeros (:mod:`llstopic.factorizers._polish`, never
-        decreasing).  ``"auto"``: in the co-occurrence space (many short
-        documents), where it pays; not in the domain space, where it did not
-        (``benchmarks/RESULTS.md``).  ``polish_`` reports what it did.
+        decreasing).  ``"auto"``: in the co-occurrence space while the corpus
+        has under 40 tokens per topic-word parameter, where it pays (measured in
+        ``anchor._recovery.polishes``).  ``polish_`` reports what it did.
     polish_max_iter, polish_tol : int, default=50; float, default=1e-5
         EM steps at most; stop when the log-likelihood changes (relatively) by less.
     polish_prior : float, default=0.1
@@ -338,7 +338,7 @@ class AnchorWords(Factorizer):
         with _phase("proportions", self.fit_timings_, f" of {n_domains} domains"):
             domain_topic = self._infer_domain_topic(corpus.counts, topic_word, tol=float(self.tol))
         self.polish_ = None
-        if _recovery.polishes(self, representation):
+        if _recovery.polishes(self, representation, corpus.n_tokens, n_words):
             with _phase("polish", self.fit_timings_):
                 topic_word, domain_topic = _recovery.polish_fit(self, corpus, topic_word, domain_topic)
         _LOG.info("AnchorWords: fit done in %.2f s", sum(self.fit_timings_.values()))
