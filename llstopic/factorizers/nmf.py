@@ -66,10 +66,11 @@ class NMF(BackendParamsMixin, Factorizer):
         ``random_state``.  ``"auto"`` picks ``"em"`` when ``loss`` is
         Kullback-Leibler, ``init`` and every scikit-learn-only parameter
         (``**sklearn_params``) are left unset, and nnz * n_topics >= 2e8;
-        else ``"sklearn"``.  Measured per iteration on one thread (planted
-        corpus, 4,000 x 5,000, 337,767 non-zeros, 20 topics): scikit-learn
-        112 ms, EM 11.8 ms, i.e. about 17 and 1.7 ns per non-zero and
-        topic.  From nnz * n_topics = 2e8 a scikit-learn iteration takes
+        else ``"sklearn"``.  Measured per iteration on one thread
+        (``benchmarks/bench_nmf_engines.py``: 4,000 x 5,000, 337,767
+        non-zeros, 20 topics; two runs): scikit-learn 112 ms, EM 10-12 ms,
+        i.e. about 17 and 1.5-1.7 ns per non-zero and topic.  From
+        nnz * n_topics = 2e8 a scikit-learn iteration takes
         seconds and a fit of 100-200 of them ten minutes or more (at
         300,000 x 15,000, 54M non-zeros, 100 topics: about 120 s per
         iteration); below it a fit takes a few minutes at most, and the
