@@ -118,8 +118,9 @@ class NMF(BackendParamsMixin, Factorizer):
         p_d(y) of the training domains; rows sum to one.  A domain without
         tokens gets the uniform row.
     engine_ : {"sklearn", "em"}
-        The engine that fitted (None after loading a file saved before
-        engines existed; those were all fitted by scikit-learn).
+        The engine that fitted.  A model loaded from a file saved before
+        engines existed (all fitted by scikit-learn) lacks it, and has None
+        once saved and loaded again.
     model_ : sklearn.decomposition.NMF or None
         The fitted scikit-learn estimator; None for the EM engine (not kept
         by :meth:`save`).
