@@ -111,7 +111,7 @@ def test_random_init_allows_more_topics_than_domains():
     (dict(loss="itakura-saito"), ValueError,
      "loss must be one of 'kullback-leibler', 'frobenius', got 'itakura-saito'"),
     (dict(init="custom"), ValueError,
-     "init must be one of 'nndsvda', 'nndsvd', 'nndsvdar', 'random', got 'custom'"),
+     "init must be None or one of 'nndsvda', 'nndsvd', 'nndsvdar', 'random', got 'custom'"),
     (dict(n_topics=3), ValueError,
      "init='nndsvda' needs n_topics <= min(n_domains, n_words) = 2, got n_topics = 3; use init='random'"),
     (dict(max_iter=0), ValueError, "max_iter must be an integer >= 1, got 0"),

@@ -94,8 +94,9 @@ class PolishResult:
 class _Passes:
     """The EM passes over one corpus, with their work buffers allocated once."""
 
-    def __init__(self, counts, data, n_topics, smoothing, prior, fixed_topics, n_chunks):
+    def __init__(self, counts, data, n_topics, smoothing, prior, fixed_topics, n_chunks, offset=0.0):
         self.indptr, self.indices, self.data = counts.indptr, counts.indices, data
+        self.offset = offset  # added to the total log-likelihood in the objective (see em_weights)
         self.smoothing, self.prior, self.fixed = smoothing, prior, fixed_topics
         n_domains, n_words = counts.shape
         # chunks of rows balanced by non-zeros, one per thread
@@ -110,6 +111,7 @@ class _Passes:
         self.n_tokens = float(data.sum())
 
     def _objective(self, loglik, domain_topic, word_topic):
+        loglik = loglik + self.offset
         if self.prior == 0.0:
             return loglik
         log_prior = self.log_prior_rows(domain_topic).sum()
@@ -260,6 +262,21 @@ def polish(counts, topic_word, domain_topic, *, max_iter=50, tol=1e-6, prior=0.0
         passes = _Passes(counts, data, tw_shape[0], smoothing, prior, fixed_topics, n_chunks)
         run = _squarem if accelerate else _plain_em
         return run(passes, counts, domain_topic, word_topic, max_iter, tol)
+
+
+def em_weights(weights, topic_word, domain_topic, *, max_iter, tol, offset=0.0, n_threads=None):
+    """SQUAREM-accelerated maximum-likelihood EM on already-validated, possibly fractional weights.
+
+    The entry point for ``NMF(engine="em")``: :func:`polish` with ``prior = smoothing = 0``,
+    free topics and acceleration, minus its validation.  ``weights`` is a canonical float64
+    ``csr_matrix`` of finite non-negative entries (for KL-NMF, p(x|d)); ``topic_word`` and
+    ``domain_topic`` are float64 with rows on the simplex; nothing is checked.  ``offset`` is
+    added to the total log-likelihood in the objective, so that ``tol`` bounds the relative
+    change of another quantity (``-sum w log w`` makes the objective minus the KL divergence).
+    """
+    with _numba_threads(n_threads) as n_chunks:
+        passes = _Passes(weights, weights.data, topic_word.shape[0], 0.0, 0.0, False, n_chunks, offset)
+        return _squarem(passes, weights, domain_topic, np.ascontiguousarray(topic_word.T), max_iter, tol)
 
 
 class _Trace:
