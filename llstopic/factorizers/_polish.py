@@ -300,8 +300,10 @@ class _Trace:
             raise _zero_probability_error(self.counts, domain_topic, word_topic, self.passes.row_loglik)
         self.loglik.append(loglik)
         self.objective.append(objective)
-        logger.debug("polish: step %d, log-likelihood %.8f, objective %.8f per token", self.n_iter, loglik,
-                     objective)
+        # every step at DEBUG; every 10th at INFO, so that a long fit shows progress
+        logger.log(logging.INFO if self.n_iter % 10 == 0 else logging.DEBUG,
+                   "polish: step %d, log-likelihood %.8f, objective %.8f per token", self.n_iter, loglik,
+                   objective)
         if len(self.objective) < 2 or not np.isfinite(self.objective[-2]):
             return False
         previous = self.objective[-2]
