@@ -1,5 +1,6 @@
 """GensimLDA: streaming to gensim, gensim's inference, restarts, persistence, our validation."""
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import scipy.sparse as sp
 import llstopic
 from llstopic import GensimLDA
 from llstopic.corpus._gensim import GensimBow
+from llstopic.factorizers._lda_progress import PassProgress
 from llstopic.metrics import topic_word_error
 from llstopic.synthetic import make_finite_lls
 
@@ -78,6 +80,36 @@ def test_empty_domain_gets_the_prior_mean(problem):
     counts[1] = 0
     model = GensimLDA(3, random_state=0, **FAST).fit(counts)
     np.testing.assert_allclose(model.domain_topic_[1], model.alpha_ / model.alpha_.sum())
+
+
+def test_every_pass_of_every_restart_is_logged(problem, caplog):
+    with caplog.at_level(logging.INFO, logger="llstopic"):
+        GensimLDA(3, passes=3, n_init=2, random_state=0).fit(problem.corpus)
+    passes = [r.getMessage() for r in caplog.records if ": pass " in r.getMessage()]
+    assert [m.split(" (")[0] for m in passes] == [
+        f"GensimLDA: restart {r}/2: pass {p}/3" for r in (1, 2) for p in (1, 2, 3)]
+    assert "left" not in passes[0] and "s left)" in passes[2]  # an estimate once a pass is done
+
+
+def test_the_stream_reports_progress_within_a_long_pass():
+    counts = sp.csr_matrix(np.ones((5_000, 4)))
+    ticks = iter(range(0, 10**6, 10))  # a clock that advances 10 s per reading
+    records = []
+
+    class Recorder(logging.Logger):
+        def _log(self, level, msg, args, **kwargs):
+            records.append(msg % args)
+
+    stream = PassProgress(counts, 2, "label", Recorder("x", logging.INFO), every=30.0,
+                          clock=lambda: next(ticks))
+    assert list(stream) == list(GensimBow(counts))  # the same documents
+    list(stream)
+    # the clock is read at each pass's start and every 1,024 documents (10 s apart): a
+    # record at the first reading at least 30 s after the last one
+    assert records == ["label: pass 1/2 (0.0 s so far)",
+                       "label: pass 1/2, 3072/5000 documents (30.0 s so far)",
+                       "label: pass 2/2 (50.0 s so far, about 50 s left)",
+                       "label: pass 2/2, 3072/5000 documents (80.0 s so far)"]
 
 
 def test_multicore_workers(problem):

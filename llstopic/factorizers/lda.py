@@ -18,6 +18,7 @@ from .._typing import Seed
 from .._validation import Interval, Options, check_finite_array, check_param, seed_from
 from ._backend_params import BackendParamsMixin
 from ._base import Factorizer
+from ._lda_progress import PassProgress
 from ._persistence import Array
 from ._regime import DOCUMENTS, DOMAINS, corpus_regime
 from ._registry import register_factorizer
@@ -295,13 +296,14 @@ class GensimLDA(BackendParamsMixin, Factorizer):
         logger.info("GensimLDA: %s regime (%d domains, %d words); settings %s", regime,
                     corpus.n_domains, corpus.n_words, settings)
         kwargs = self._gensim_kwargs(corpus, settings)
-        stream = GensimBow(corpus.counts)
         self.inference_seed_ = seed_from(rng)
         seeds = [seed_from(rng) for _ in range(settings["n_init"])]  # n_init=1 runs the first of these
         n_iter = settings["inference_iterations"]
         best = None
         for restart, seed in enumerate(seeds):
             start = time.perf_counter()
+            stream = PassProgress(corpus.counts, settings["passes"],
+                                  f"GensimLDA: restart {restart + 1}/{len(seeds)}", logger)
             model = klass(corpus=stream, random_state=seed, **kwargs)
             train_iterations = model.iterations
             model.iterations = n_iter
