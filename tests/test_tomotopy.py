@@ -1,6 +1,7 @@
 """TomotopyLDA: what the conformance suite does not cover, and life without tomotopy."""
 
 import importlib.util
+import logging
 import sys
 
 import numpy as np
@@ -102,6 +103,18 @@ def test_fixed_alpha_and_restarts(problem):
     np.testing.assert_allclose(fixed.alpha_, [0.2, 0.3, 0.5], rtol=1e-6)
     best = make_factorizer("tomotopy", 3, n_init=2, random_state=0, **FAST).fit(problem.corpus)
     assert best.train_log_likelihood_ >= -np.log(60)
+
+
+def test_every_chain_reports_its_progress(problem, caplog):
+    pytest.importorskip("tomotopy")
+    with caplog.at_level(logging.INFO, logger="llstopic"):
+        make_factorizer("tomotopy", 3, n_init=2, random_state=0, **FAST).fit(problem.corpus)
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("llstopic")]
+    for chain in (1, 2):
+        label = f"TomotopyLDA: chain {chain}/2"
+        assert any(m.startswith(f"{label}: burn-in of 30 iterations done") for m in messages)
+        assert any(m.startswith(f"{label}: iteration 60/60, -") for m in messages)  # the last one
+        assert any(m.startswith(f"{label}: ") and "samples" in m for m in messages)
 
 
 def test_several_workers_still_give_a_valid_model(problem):

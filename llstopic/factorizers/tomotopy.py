@@ -6,7 +6,9 @@ saved model loads (and ``transform``s) on a machine that does not have it.
 
 from __future__ import annotations
 
+import logging
 import numbers
+import time
 from typing import Any
 
 import numpy as np
@@ -21,6 +23,10 @@ from ._registry import register_factorizer
 __all__ = ["TomotopyLDA"]
 
 _INSTALL = 'pip install "llstopic[tomotopy]"'
+#: Seconds between two progress records of one chain.
+_PROGRESS_EVERY = 30.0
+
+logger = logging.getLogger(__name__)
 
 
 def _tomotopy():
@@ -162,9 +168,11 @@ class TomotopyLDA(Factorizer):
         alpha = ([float(a) for a in self.alpha] if isinstance(self.alpha, (list, tuple, np.ndarray))
                  else float(self.alpha))
         best = None
-        for seed in [seed_from(rng) for _ in range(int(self.n_init))]:
-            model, word_topic, domain_topic_counts, n_samples = self._chain(counts, rows, alpha,
-                                                                            seed)
+        seeds = [seed_from(rng) for _ in range(int(self.n_init))]
+        for chain, seed in enumerate(seeds):
+            start = time.perf_counter()
+            model, word_topic, domain_topic_counts, n_samples = self._chain(
+                counts, rows, alpha, seed, f"TomotopyLDA: chain {chain + 1}/{len(seeds)}")
             alpha_ = np.asarray(model.alpha, dtype=np.float64).reshape(-1)
             alpha_ = np.broadcast_to(alpha_, (n_topics,)).copy()
             eta = float(self.eta)
@@ -174,14 +182,21 @@ class TomotopyLDA(Factorizer):
             domain_topic[rows] = ((domain_topic_counts + alpha_)
                                   / (domain_topic_counts.sum(axis=1, keepdims=True) + alpha_.sum()))
             score = log_likelihood(counts, topic_word, domain_topic, smoothing=0.0)
+            logger.info("TomotopyLDA: chain %d/%d: %d samples, %.4f nats/token on the training "
+                        "counts (%.1f s)", chain + 1, len(seeds), n_samples, score,
+                        time.perf_counter() - start)
             if best is None or score > best[0]:
                 best = (score, model, topic_word, domain_topic, alpha_, n_samples)
         score, self.model_, topic_word, domain_topic, self.alpha_, self.n_samples_ = best
         self.train_log_likelihood_ = float(score)
         return topic_word, domain_topic
 
-    def _chain(self, counts, rows, alpha, seed):
-        """One tomotopy chain: the model and the averaged (topic, word), (domain, topic) counts."""
+    def _chain(self, counts, rows, alpha, seed, label):
+        """One tomotopy chain: the model and the averaged (topic, word), (domain, topic) counts.
+
+        Logs (INFO, prefix ``label``) the end of the burn-in and, at most every
+        ``_PROGRESS_EVERY`` seconds, the iterations done and tomotopy's
+        log-likelihood per token."""
         tp = _tomotopy()
         n_words, n_topics = counts.shape[1], int(self.n_topics)
         model = tp.LDAModel(k=n_topics, alpha=alpha, eta=float(self.eta), seed=int(seed), min_cf=0,
@@ -193,10 +208,14 @@ class TomotopyLDA(Factorizer):
         model.burn_in = int(self.burn_in)
         model.optim_interval = int(self.optim_interval)
         workers, burn_in, iterations = int(self.workers), int(self.burn_in), int(self.iterations)
+        start = time.perf_counter()
         if burn_in:
             model.train(burn_in, workers=workers)
         else:
             model.train(0, workers=workers)  # tomotopy renumbers its vocabulary at the first call
+        logger.info("%s: burn-in of %d iterations done (%.1f s)", label, burn_in,
+                    time.perf_counter() - start)
+        last = time.perf_counter()
         # tomotopy's word ids -> our columns, and the domain of every token (fixed from now on)
         column = np.array([int(w) for w in model.vocabs], dtype=np.int64)
         words = column[np.concatenate([np.asarray(doc.words, dtype=np.int64)
@@ -210,6 +229,11 @@ class TomotopyLDA(Factorizer):
             step = min(int(self.sample_interval), iterations - done)
             model.train(step, workers=workers)
             done += step
+            now = time.perf_counter()
+            if now - last >= _PROGRESS_EVERY or done == iterations:
+                last = now
+                logger.info("%s: iteration %d/%d, %.4f nats/token (tomotopy's estimate; %.1f s)",
+                            label, done, iterations, model.ll_per_word, now - start)
             topics = np.concatenate([np.asarray(doc.topics, dtype=np.int64) for doc in model.docs])
             word_topic += np.bincount(topics * n_words + words, minlength=word_topic.shape[0])
             domain_topic += np.bincount(token_domain * n_topics + topics,
