@@ -281,11 +281,12 @@ def kl_hessian(vals, ca, anchor_sub):
     return weighted @ anchor_sub.T
 
 
-def newton_face_step(hess, grad, c, support, drop=1e9):
-    """The Newton step on the face ``support`` by one dense KKT solve: coordinates off the face
-    shrink ``drop``-fold; on it, minimise grad.d + d^T hess d / 2 subject to sum(d) = 0."""
+def newton_face_step(hess, grad, c, support, keep=1e-9):
+    """The Newton step on the face ``support`` by one dense KKT solve: coordinate i off the face
+    is multiplied by ``keep[i]`` (a scalar: the same for all); on it, minimise
+    grad.d + d^T hess d / 2 subject to sum(d) = 0."""
     support = np.asarray(support)
-    step = -c * (1.0 - 1.0 / drop)
+    step = -c * (1.0 - np.broadcast_to(keep, c.shape))
     step[support] = 0.0
     m = support.shape[0]
     kkt = np.zeros((m + 1, m + 1))
@@ -294,6 +295,35 @@ def newton_face_step(hess, grad, c, support, drop=1e9):
     solution = np.linalg.solve(kkt, np.concatenate([-grad[support], [-step.sum()]]))
     step[support] = solution[:m]
     return step
+
+
+def newton_support(c, grad, kl, eta, face=1e-9, kl_face=1e-3, reduced_cost=1e-2, rate=16.0,
+                   drop=1e9):
+    """The Newton face, set by set: (sorted face coordinates, factor of every coordinate off it).
+
+    Above ``face * max(c)``: "alive"; wants in: gradient below every alive coordinate's.  L2: the
+    face is alive | wants in.  KL: above ``kl_face * max(c)`` | wants in | alive with reduced cost
+    below ``reduced_cost``.  Off the face, alive coordinates are multiplied by
+    ``max(exp(-rate eta (g - min g)), 1/drop)``, the others by ``1/drop``."""
+    alive = c > face * c.max()
+    wants_in = grad < (grad[alive].min() if alive.any() else np.inf)
+    reduced = grad - grad.min()
+    if kl:
+        on_face = (c > kl_face * c.max()) | wants_in | (alive & (reduced < reduced_cost))
+    else:
+        on_face = alive | wants_in
+    keep = np.where(alive, np.maximum(np.exp(-rate * eta * reduced), 1.0 / drop), 1.0 / drop)
+    return np.flatnonzero(on_face), keep
+
+
+def eg_step(c, grad, gmin, eta):
+    """One exponentiated-gradient step in log space: new c proportional to
+    c exp(-eta (grad - gmin)); returns new c - c and the predicted decrease."""
+    with np.errstate(divide="ignore"):
+        log_new = np.log(c) - eta * (grad - gmin)
+    log_new -= np.logaddexp.reduce(log_new[c > 0])
+    step = np.exp(log_new) - c
+    return step, (grad - gmin) @ step
 
 
 def group_columns(rows, labels, n_groups):

@@ -290,6 +290,27 @@ def test_save_and_load_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded.transform(corpus), model.transform(corpus))
 
 
+def test_a_word_whose_solver_stops_early_above_tol_is_reported():
+    import types
+    import warnings
+
+    from llstopic.factorizers.anchor._recovery import warn_unconverged
+
+    model = types.SimpleNamespace(max_iter=100, tol=1e-6, loss="kl")
+    gap, n_iter = np.array([1e-7, 3e-2, 5e-4]), np.array([20, 31, 100])
+    with pytest.warns(ConvergenceWarning) as record:
+        warn_unconverged(model, gap, n_iter)
+    messages = [str(r.message) for r in record]
+    assert any("max_iter = 100 for 1 words (largest duality gap (nats) 0.0005" in m
+               for m in messages)
+    assert any("stopped before tol = 1e-06 for 1 words without reaching max_iter (largest "
+               "duality gap (nats) 0.03)" in m for m in messages)
+    model.tol = 1e-13   # gaps of rounding size are not failures
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_unconverged(model, np.array([5e-11, 0.0]), np.array([20, 3]))
+
+
 def test_max_iter_reached_warns_and_says_what_is_compared():
     problem = make_finite_lls(60, 3, 10, 2000, alpha=1.0, beta=0.5, random_state=0)
     with pytest.warns(ConvergenceWarning, match=r"max_iter = 2 .*duality gap \(nats\)"):

@@ -294,7 +294,7 @@ def test_newton_direction_matches_a_dense_kkt_solve():
     c = np.array([0.3, 1e-12, 0.25, 0.2, 0.25])
     support = np.array([0, 2, 3, 4], dtype=np.int64)    # coordinate 1 is off the face: it shrinks
     step = np.empty(5)
-    status, mu = newton.newton_direction(hess, grad, c, support, 4, np.zeros(5, dtype=bool), step,
+    status, mu = newton.newton_direction(hess, grad, c, support, 4, np.full(5, 1e-9), step,
                                          np.empty((2, 5)))
     np.testing.assert_allclose(step, ref.newton_face_step(hess, grad, c, support), atol=1e-13)
     assert step.sum() == pytest.approx(0.0, abs=1e-15)
@@ -302,6 +302,89 @@ def test_newton_direction_matches_a_dense_kkt_solve():
     # stationarity on the face: grad + hess_FF @ step_F = mu on the support F
     face = grad[support] + hess[np.ix_(support, support)] @ step[support]
     np.testing.assert_allclose(face, mu, atol=1e-12)
+
+
+def test_newton_direction_applies_each_coordinates_factor_off_the_face():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(20, 6))
+    hess = x.T @ x
+    grad = rng.normal(size=6)
+    c = np.array([0.3, 1e-3, 0.25, 0.2, 2e-4, 0.2498])
+    keep = np.array([0.5, 1.0, 0.5, 0.5, 0.25, 0.5])   # coordinate 1 keeps its value, 4 quarters
+    support = np.array([0, 2, 3, 5], dtype=np.int64)
+    step = np.empty(6)
+    newton.newton_direction(hess, grad, c, support, 4, keep, step, np.empty((2, 6)))
+    np.testing.assert_allclose(step, ref.newton_face_step(hess, grad, c, support, keep), atol=1e-13)
+    assert step[1] == 0.0 and step[4] == pytest.approx(-0.75 * c[4], rel=1e-15)
+
+
+@pytest.mark.parametrize("kl", [True, False])
+@pytest.mark.parametrize("seed", range(6))
+def test_newton_support_matches_twin(kl, seed):
+    rng = np.random.default_rng(seed)
+    k = 40
+    c = rng.dirichlet(np.full(k, 0.3))
+    c[rng.choice(k, 8, replace=False)] *= 10.0 ** rng.uniform(-14, -2, size=8)  # every scale
+    c /= c.sum()
+    grad = -1.0 + rng.normal(scale=0.05, size=k)
+    grad[rng.choice(k, 3, replace=False)] -= 0.2         # some that want in
+    eta = float(rng.uniform(0.1, 30.0))
+    support, keep = np.empty(k, dtype=np.int64), np.empty(k)
+    m = newton.newton_support(c, grad, support, kl, keep, eta)
+    want_support, want_keep = ref.newton_support(c, grad, kl, eta)
+    np.testing.assert_array_equal(support[:m], want_support)
+    off = np.setdiff1d(np.arange(k), want_support)
+    np.testing.assert_allclose(keep[off], want_keep[off], rtol=1e-14)
+    if not kl:  # the L2 face is every coordinate above 1e-9 of the largest, and those that want in
+        assert set(np.flatnonzero(c > 1e-9 * c.max())) <= set(support[:m])
+
+
+@pytest.mark.parametrize("eta", [0.5, 40.0, 1e6])
+def test_eg_step_matches_log_space_twin_even_when_it_moves_all_the_mass(eta):
+    from llstopic._kernels import simplex
+
+    rng = np.random.default_rng(0)
+    c = rng.dirichlet(np.ones(8))
+    c[3] = 1e-150                # holds the smallest gradient but no mass: the step moves it all
+    c /= c.sum()
+    grad = -1.0 + rng.uniform(0.0, 1.0, size=8)
+    grad[3] = grad.min() - 1e13 / eta if eta > 1 else grad.min() - 0.3
+    gmin = grad.min()
+    step = np.empty(8)
+    pred = simplex._eg_step(c, grad, gmin, eta, step)
+    want_step, want_pred = ref.eg_step(c, grad, gmin, eta)
+    np.testing.assert_allclose(step, want_step, rtol=1e-12, atol=1e-300)
+    assert pred == pytest.approx(want_pred, rel=1e-12) and pred < 0
+    # the coordinate that takes all the mass is c_i exp(-log z), log z ~ -345: rounding ~1e-14
+    assert abs(step.sum()) <= 1e-13
+
+
+def test_kl_recovery_of_every_lee_word_reaches_tol():
+    """Regression: on gensim's Lee corpus the L2 warm start left 8 (K=20) and 25 (K=50) words
+    stopped with duality gaps up to 1e15 (the EG step cancelled), without a warning."""
+    import warnings
+
+    import llstopic
+    from llstopic.factorizers.anchor import _recovery
+
+    from llstopic.datasets import load_lee
+
+    corpus = load_lee()
+    seen = {}
+    real = _recovery.recover
+
+    def recover(*args, **kwargs):
+        seen["out"] = real(*args, **kwargs)
+        return seen["out"]
+
+    for k in (20, 50):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")   # no ConvergenceWarning either
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(_recovery, "recover", recover)
+                model = llstopic.AnchorWords(k, random_state=0, polish=False).fit(corpus)
+        _, _, gap, n_iter, _ = seen["out"]
+        assert gap.max() <= model.tol and n_iter.max() < model.max_iter
 
 
 # ------------------------------------------------------------ warm starts, column groups

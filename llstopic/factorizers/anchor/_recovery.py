@@ -22,19 +22,19 @@ with 1,000; 2,000 words, 20 topics: 3.98 with all columns, 3.81-3.84 with
 40-400 groups (the groups also average out noise).  The per-word cost falls
 from O(n_words k) to O(n_groups k) per iteration.
 
-The KL solver starts from the L2 solution on the same rows, found by at most
-``_WARM_MAX_ITER`` (50) iterations of the L2 solver: its face is close to the
-KL one, so the KL solve needs fewer iterations.  The cap matters on noisy rows
-with many topics, where the L2 solver's Newton steps on large faces are
-expensive and slow to converge: on the first 4,473 words of the NYTimes-shaped
-planted corpus at 1/10 size (``benchmarks/bench_scale.py``, 15,000 words,
-K=100), L2 + KL took 32.6 + 2.8 s with the former cap of 500, 5.3 + 3.4 s
-with 50, and 4.2 s for KL from the uniform point; on a first block of words
-of three other problems (6,000 words x 100 topics from 20,000 short planted
-documents; NewsArticles, 14,814 words, K=50; 5,000 planted words x 50 topics
-in the co-occurrence space) the L2 converged within 50 iterations for 99-100%
-of the words, and the capped warm start kept its gain (5.1 against 7.1 s,
-1.2 against 1.6 s and 2.9 against 5.7 s for KL from the uniform point).
+The KL solver starts from the uniform point.  Until this round it was
+warm-started by (at most 50 iterations of) the L2 solver on the same rows; with
+the KL solver's cheaper Newton face (``llstopic._kernels.newton.newton_support``)
+the cold start is faster on every problem measured but one, and the warm start
+had a failure mode of its own: starts with coordinates near zero left the
+exponentiated-gradient step of ``simplex._eg_step`` to cancel, and 21 of
+Reuters' 4,258 words (K=50) stopped up to 1 nat above their minimum.  Recovery
+phase, warm (old kernels) against cold (new kernels): planted 5,000 words x 50
+topics 0.70 -> 0.48 s; Reuters K=20/50 1.18 -> 0.68 s, 2.60 -> 1.14 s; Lee
+K=20/50 0.39 -> 0.21 s, 0.73 -> 0.35 s; NewsArticles K=20/50 2.50 -> 2.86 s,
+4.52 -> 4.47 s; the NYTimes-shaped planted corpus at 1/10 size 19.4 -> 14.4 s
+(warm with the new kernels: 2.45 s on NewsArticles K=20, the one case where it
+is faster).
 
 Every function takes plain arrays or a space (see ``_spaces``); the numba
 kernels are in ``llstopic._kernels.recovery``.
@@ -61,9 +61,6 @@ GROUPS_PER_TOPIC = 10
 MIN_GROUPS = 1000
 #: Lloyd iterations of the column clustering at most.
 KMEANS_ITER = 10
-#: Relative duality gap and iterations of the L2 solve that warm-starts KL.
-_WARM_TOL = 1e-6
-_WARM_MAX_ITER = 50
 
 
 def n_column_groups(n_dims, n_topics):
@@ -209,7 +206,7 @@ def recover(space, anchors, *, loss, max_iter, tol, n_threads, budget):
         if n_groups is not None:
             labels = column_groups(anchor_rows, space.column_weight, n_groups)
             anchor_rows = _grouped(anchor_rows, labels, n_groups)
-    gram = anchor_rows @ anchor_rows.T
+    gram = anchor_rows @ anchor_rows.T if loss == "l2" else None
     for first, block in space.row_blocks(budget):
         part = slice(first, first + block.shape[0])
         out = (topic_given_word[part], residual[part], gap[part], n_iter[part])
@@ -220,11 +217,9 @@ def recover(space, anchors, *, loss, max_iter, tol, n_threads, budget):
             continue
         if labels is not None:
             block = _grouped(block, labels, n_groups)
-        _l2(block, anchor_rows, gram, out, min(max_iter, _WARM_MAX_ITER), max(tol, _WARM_TOL),
-            parallel)
         indptr, indices, data = _as_int64_csr(block)
         kernel = _kernels.kl_recover_parallel if parallel else _kernels.kl_recover
-        kernel(indptr, indices, data, anchor_rows, *out, max_iter, tol, True, True)
+        kernel(indptr, indices, data, anchor_rows, *out, max_iter, tol, True, False)
     return topic_given_word, residual, gap, n_iter, n_groups
 
 
@@ -295,13 +290,27 @@ def polish_summary(result):
             "loglik_before": float(result.loglik_before), "loglik_after": float(result.loglik_after)}
 
 
+#: A word whose solver stopped before max_iter is reported when its duality
+#: gap exceeds both tol and this (gaps of ~1e-13 are rounding, not failure).
+_ROUNDING_GAP = 1e-10
+
+
 def warn_unconverged(model, gap, n_iter):
-    """ConvergenceWarning naming what is compared when words reached ``max_iter``."""
+    """ConvergenceWarning naming what is compared when words did not reach ``tol``:
+    those that reached ``max_iter``, and those whose solver stopped before it
+    with a duality gap above ``tol`` (no representable descent left)."""
+    what = ("duality gap (nats)" if model.loss == "kl" else
+            "duality gap relative to the row's squared norm")
     stuck = n_iter >= model.max_iter
     if stuck.any():
-        what = ("duality gap (nats)" if model.loss == "kl" else
-                "duality gap relative to the row's squared norm")
         warnings.warn(f"the per-word solver reached max_iter = {model.max_iter} for "
                       f"{int(stuck.sum())} words (largest {what} {float(gap[stuck].max()):.3g} "
                       f"> tol = {model.tol}); increase max_iter or tol", ConvergenceWarning,
                       stacklevel=6)
+    stopped = ~stuck & (gap > max(float(model.tol), _ROUNDING_GAP))
+    if stopped.any():
+        warnings.warn(f"the per-word solver stopped before tol = {model.tol} for "
+                      f"{int(stopped.sum())} words without reaching max_iter (largest {what} "
+                      f"{float(gap[stopped].max()):.3g}): no step it could represent in float64 "
+                      f"decreased their loss further; their p(y|x) may be far from optimal",
+                      ConvergenceWarning, stacklevel=6)
