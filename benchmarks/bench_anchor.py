@@ -14,34 +14,48 @@ tokens, ``make_finite_lls``), in one process:
    take minutes); ratios on all words extrapolate numpy's time per word, and
    numpy's results are checked to agree with the kernel's;
 2. the end-to-end ``AnchorWords.fit`` time with its phases (representation,
-   anchor search, recovery, proportions), for both representations.
+   anchor search, recovery, proportions), for both representations;
+3. the default ``AnchorWords.fit`` against scikit-learn's KL-NMF
+   (``NMF(beta_loss="kullback-leibler", solver="mu")``, its defaults otherwise)
+   and llstopic's ``NMF`` with its defaults, on the same counts (issue 12);
+4. numba's compilation of the whole anchor path from a cold cache (a fresh
+   process with an empty ``NUMBA_CACHE_DIR``: ``AnchorWords`` fitted in both
+   representations, polished, and ``transform``), minus the same process with
+   the cache warm.
 
 Every kernel is compiled by a warm-up run first; the best of ``--repeat`` runs
 is reported.
 """
 
 import argparse
+import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 
 import numba
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
+from sklearn.decomposition import NMF as SkNMF
 
-from llstopic import AnchorWords, make_finite_lls
+from llstopic import NMF, AnchorWords, make_finite_lls
 from llstopic._kernels import recovery
 from llstopic.factorizers.anchor import _spaces as _anchor_spaces
 from llstopic.metrics import topic_word_error
 
-ARMIJO, ETA_MIN, NEWTON_START, NEWTON_EVERY, DROP, HALVINGS = 1e-4, 1e-30, 24, 8, 1e9, 8
+ARMIJO, ETA_MIN, NEWTON_START, NEWTON_EVERY, DROP, HALVINGS = 1e-4, 1e-30, 12, 8, 1e9, 8
 NEWTON_PROGRESS = 0.5
+FACE, KL_FACE, KL_REDUCED_COST, KL_LEAVE_RATE = 1e-9, 1e-3, 1e-2, 16.0
 
 
 # ------------------------------------------------------------ numpy baseline
-def _newton_step(hess, grad, c, support):
-    """Projected Newton step on the face ``support`` (the kernel's rule), or None."""
-    support, frozen = list(support), set()
+def _newton_step(hess, grad, c, support, keep):
+    """Projected Newton step on the face ``support`` (the kernel's rule), or None; coordinate i off
+    the face is multiplied by ``keep[i]``."""
+    support, frozen, keep = list(support), set(), keep.copy()
     while support:
         sub = hess[np.ix_(support, support)]
         ridge = 1e-13 * np.diag(sub).max()
@@ -53,7 +67,7 @@ def _newton_step(hess, grad, c, support):
         w = scipy.linalg.cho_solve(factor, np.ones(len(support)))
         if not w.sum() > 0:
             return None
-        step = -c * (1.0 - 1.0 / DROP)
+        step = -c * (1.0 - keep)
         step[list(frozen)] = 0.0
         step[support] = 0.0
         mu = (-step.sum() + u.sum()) / w.sum()
@@ -62,6 +76,7 @@ def _newton_step(hess, grad, c, support):
         if not blocked:
             return step
         frozen.update(i for i in blocked if grad[i] <= mu)    # want in: keep their value
+        keep[[i for i in blocked if grad[i] > mu]] = 1.0 / DROP
         support = [i for i in support if i not in blocked]
     return None
 
@@ -97,11 +112,15 @@ def numpy_kl_word(vals, A, max_iter, tol, newton=True):
             next_newton = it + 1          # the last Newton step did not halve the gap: one EG step
         elif newton and it >= next_newton:
             next_newton = it + NEWTON_EVERY
-            big = c > 1e-9 * c.max()
-            support = np.flatnonzero(big | (grad < grad[big].min()))
+            alive = c > FACE * c.max()
+            reduced = grad - gmin
+            support = np.flatnonzero((c > KL_FACE * c.max()) | (grad < grad[alive].min())
+                                     | (alive & (reduced < KL_REDUCED_COST)))
+            keep = np.where(alive, np.maximum(np.exp(-KL_LEAVE_RATE * eta * reduced), 1 / DROP),
+                            1 / DROP)
             if support.shape[0] >= 2:
                 hess = (A * (vals / ca**2)) @ A.T
-                step = _newton_step(hess, grad, c, support)
+                step = _newton_step(hess, grad, c, support, keep)
                 if step is not None:
                     pred = (grad - gmin) @ step
                     if pred < 0:
@@ -120,7 +139,13 @@ def numpy_kl_word(vals, A, max_iter, tol, newton=True):
         first, accepted, pred = True, False, 0.0
         while eta > ETA_MIN:
             e = np.expm1(-eta * (grad - gmin))
-            step = c * (e - c @ e) / (c @ (1 + e))
+            z = c @ (1 + e)
+            if z < 0.5:                   # most of the mass moves: log space (the kernel's rule)
+                with np.errstate(divide="ignore"):
+                    x = np.log(c) - eta * (grad - gmin)
+                step = c * np.expm1(-eta * (grad - gmin) - np.logaddexp.reduce(x[c > 0]))
+            else:
+                step = c * (e - c @ e) / z
             pred = (grad - gmin) @ step
             dca = step @ A
             if _decrease(vals, ca, dca) <= ARMIJO * pred:
@@ -269,6 +294,59 @@ def main():
               f"{phases['search']:.2f} s | {phases['recovery']:.2f} s | "
               f"{phases['proportions']:.2f} s | {fitted.min_count_} | {fitted.n_candidates_} | "
               f"{ratio:.2f} |")
+
+
+    # 3. against scikit-learn's KL-NMF and llstopic's NMF, same counts, same process
+    counts = problem.corpus.counts.astype(np.float64)
+    runs = {
+        "AnchorWords (defaults)": lambda: AnchorWords(args.topics, random_state=0).fit(
+            problem.corpus).topic_word_,
+        "scikit-learn NMF, KL, solver='mu'": lambda: _normalised(SkNMF(
+            args.topics, beta_loss="kullback-leibler", solver="mu", random_state=0).fit(
+            counts).components_),
+        "llstopic NMF (defaults)": lambda: NMF(args.topics, random_state=0).fit(
+            problem.corpus).topic_word_,
+    }
+    print(f"\n| method | fit (best of {args.repeat}) | time / scikit-learn's | "
+          "error / oracle error |")
+    print("|---|---|---|---|")
+    timed = {name: best_of(args.repeat, run) for name, run in runs.items()}
+    baseline = timed["scikit-learn NMF, KL, solver='mu'"][0]
+    for name, (seconds, topic_word) in timed.items():
+        ratio = topic_word_error(problem.topic_word, topic_word) / oracle
+        print(f"| {name} | {seconds:.2f} s | {seconds / baseline:.2f} | {ratio:.2f} |")
+
+    # 4. numba compilation of the anchor path from a cold cache
+    cold, warm_cache = compile_seconds()
+    print(f"\nnumba compilation of the anchor path, cold cache: {cold - warm_cache:.1f} s "
+          f"(first fits {cold:.1f} s with an empty cache, {warm_cache:.1f} s with it filled)")
+
+
+def _normalised(components):
+    return components / components.sum(axis=1, keepdims=True)
+
+
+_COMPILE_SCRIPT = """
+import time
+t = time.perf_counter()
+import llstopic
+p = llstopic.make_finite_lls(60, 3, 10, 500, alpha=1.0, beta=0.5, random_state=0)
+for representation in ("domain", "cooccurrence"):
+    m = llstopic.AnchorWords(3, representation=representation, polish=True,
+                             random_state=0).fit(p.corpus)
+    m.transform(p.corpus)
+print(time.perf_counter() - t)
+"""
+
+
+def compile_seconds():
+    """(seconds with an empty numba cache, seconds with it filled) of the first anchor fits."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        times = [float(subprocess.run([sys.executable, "-c", _COMPILE_SCRIPT], env=env, check=True,
+                                      capture_output=True, text=True).stdout.split()[-1])
+                 for _ in range(2)]
+    return times[0], times[1]
 
 
 if __name__ == "__main__":
