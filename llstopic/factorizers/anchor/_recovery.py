@@ -22,19 +22,18 @@ with 1,000; 2,000 words, 20 topics: 3.98 with all columns, 3.81-3.84 with
 40-400 groups (the groups also average out noise).  The per-word cost falls
 from O(n_words k) to O(n_groups k) per iteration.
 
-The KL solver starts from the uniform point.  Until this round it was
-warm-started by (at most 50 iterations of) the L2 solver on the same rows; with
-the KL solver's cheaper Newton face (``llstopic._kernels.newton.newton_support``)
-the cold start is faster on every problem measured but one, and the warm start
-had a failure mode of its own: starts with coordinates near zero left the
-exponentiated-gradient step of ``simplex._eg_step`` to cancel, and 21 of
+The KL solver starts from the uniform point.  Until round 4 it was warm-started
+by (at most 50 iterations of) the L2 solver on the same rows; with the KL
+solver's cheaper Newton face (``llstopic._kernels.newton.newton_support``) the
+cold start is faster on every problem measured but one, where it ties, and the
+warm start had a failure mode of its own: starts with coordinates near zero
+made the exponentiated-gradient step of ``simplex._eg_step`` cancel, and 21 of
 Reuters' 4,258 words (K=50) stopped up to 1 nat above their minimum.  Recovery
-phase, warm (old kernels) against cold (new kernels): planted 5,000 words x 50
-topics 0.70 -> 0.48 s; Reuters K=20/50 1.18 -> 0.68 s, 2.60 -> 1.14 s; Lee
-K=20/50 0.39 -> 0.21 s, 0.73 -> 0.35 s; NewsArticles K=20/50 2.50 -> 2.86 s,
-4.52 -> 4.47 s; the NYTimes-shaped planted corpus at 1/10 size 19.4 -> 14.4 s
-(warm with the new kernels: 2.45 s on NewsArticles K=20, the one case where it
-is faster).
+phase, old kernels warm against new kernels cold (``benchmarks/RESULTS.md``,
+round 4): planted 5,000 words x 50 topics 0.71 -> 0.39 s; Reuters K=20/50
+1.22 -> 0.67 s, 2.86 -> 1.09 s; Lee K=20/50 0.40 -> 0.20 s, 0.80 -> 0.31 s;
+NewsArticles K=20/50 2.66 -> 2.69 s, 4.84 -> 4.25 s; the NYTimes-shaped
+planted corpus at 1/10 size 20.8 -> 14.8 s.
 
 Every function takes plain arrays or a space (see ``_spaces``); the numba
 kernels are in ``llstopic._kernels.recovery``.
