@@ -27,6 +27,7 @@ Every kernel is compiled by a warm-up run first; the best of ``--repeat`` runs
 is reported.
 """
 
+import _numba_cache  # noqa: F401  (first: numba's cache keyed by the kernel sources)
 import argparse
 import os
 import platform

@@ -33,6 +33,7 @@ Usage::
 
 from __future__ import annotations
 
+import _numba_cache  # noqa: F401  (first: numba's cache keyed by the kernel sources)
 import argparse
 import os
 import platform

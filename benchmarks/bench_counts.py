@@ -33,6 +33,7 @@ Words follow a Zipf(1) law over a randomly permuted vocabulary.
 
 from __future__ import annotations
 
+import _numba_cache  # noqa: F401  (first: numba's cache keyed by the kernel sources)
 import argparse
 import gc
 import os

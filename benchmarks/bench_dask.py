@@ -42,6 +42,7 @@ Usage::
     python benchmarks/bench_dask.py --quick             # a tiny corpus, a smoke test
 """
 
+import _numba_cache  # noqa: F401  (first: numba's cache keyed by the kernel sources)
 import argparse
 import json
 import logging

@@ -29,6 +29,7 @@ the k-means fit time of the same seed.
 
 from __future__ import annotations
 
+import _numba_cache  # noqa: F401  (first: numba's cache keyed by the kernel sources)
 import os
 import sys
 import time

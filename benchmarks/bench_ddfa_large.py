@@ -27,6 +27,7 @@ and its growth over the resident size before it.
 
 from __future__ import annotations
 
+import _numba_cache  # noqa: F401  (first: numba's cache keyed by the kernel sources)
 import os
 import sys
 import time

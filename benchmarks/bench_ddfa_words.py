@@ -18,6 +18,7 @@ domains).  ``--quick`` drops the planted one.
 
 from __future__ import annotations
 
+import _numba_cache  # noqa: F401  (first: numba's cache keyed by the kernel sources)
 import os
 import sys
 import time

@@ -16,6 +16,7 @@ Both run in the same process, one after the other.  The figures behind the
 ``engine="auto"`` threshold of :class:`llstopic.NMF` came from this script.
 """
 
+import _numba_cache  # noqa: F401  (first: numba's cache keyed by the kernel sources)
 import argparse
 import time
 import warnings

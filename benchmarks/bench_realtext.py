@@ -47,6 +47,7 @@ tolerance; ``--fit-seeds`` measures the spread and compares means.
 
 from __future__ import annotations
 
+import _numba_cache  # noqa: F401  (first: numba's cache keyed by the kernel sources)
 import argparse
 import importlib.util
 import json

@@ -36,6 +36,7 @@ Usage::
     python benchmarks/bench_scale.py --quick              # tiny corpus, a smoke test in seconds
 """
 
+import _numba_cache  # noqa: F401  (first: numba's cache keyed by the kernel sources)
 import argparse
 import json
 import logging

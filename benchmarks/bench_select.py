@@ -35,6 +35,7 @@ Timings are wall-clock seconds of one run each, after a warm-up (numba
 compilation) -- on a shared machine they are rough.
 """
 
+import _numba_cache  # noqa: F401  (first: numba's cache keyed by the kernel sources)
 import argparse
 import platform
 import sys

@@ -14,6 +14,7 @@ Run from the repository root:  python benchmarks/bench_synthetic.py
 
 from __future__ import annotations
 
+import _numba_cache  # noqa: F401  (first: numba's cache keyed by the kernel sources)
 import os
 import sys
 import time

@@ -17,6 +17,7 @@ p_d(y), shape (n_domains, n_topics)).
 
 from __future__ import annotations
 
+import _numba_cache  # noqa: F401  (first: numba's cache keyed by the kernel sources)
 import functools
 
 import numpy as np

@@ -10,6 +10,7 @@ over several model seeds.  Run from the repository root:
     python benchmarks/lda_lls_settings.py            # about 10 minutes on 2 cores
 """
 
+import _numba_cache  # noqa: F401  (first: numba's cache keyed by the kernel sources)
 import sys
 import time
 import warnings
