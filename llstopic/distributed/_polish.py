@@ -36,7 +36,8 @@ from .._validation import check_positive_int
 from .._validation import check_bool as _check_bool
 from .._validation import check_factor as _check_factor
 from .._validation import check_real as _check_real
-from ..factorizers._polish import _STEP_FACTOR, PolishResult, _clamp, _row_norms, _Trace
+from ..factorizers import _squarem
+from ..factorizers._polish import PolishResult, _Trace
 from . import _tasks
 from ._anchor import infer_domain_topic
 from ._corpus import PartitionedCorpus, RowBlocks, _check_client, put, submit, tree_sum
@@ -48,8 +49,8 @@ logger = logging.getLogger(__name__)
 
 
 class _ClusterPasses:
-    """The passes over a partitioned corpus; the interface ``_Trace`` expects
-    (``prior``, ``smoothing``, ``evaluate``) plus ``step``, ``norms``, ``extrapolate``."""
+    """The passes over a partitioned corpus: the interface ``_Trace`` expects (``prior``,
+    ``smoothing``, ``evaluate``) and the drivers' ``ops`` (``llstopic.factorizers._squarem``)."""
 
     def __init__(self, client, corpus, uncovered, smoothing, prior, fixed, n_threads, n_tokens):
         self.client, self.corpus, self.uncovered = client, corpus, uncovered
@@ -126,7 +127,7 @@ class _ClusterPasses:
         objective = self._objective(loglik, sum(p[1] for p in parts), word_topic)
         return loglik / self.n_tokens, objective / self.n_tokens
 
-    def norms(self, x, fx, ffx):
+    def row_norms(self, x, fx, ffx):
         """SQUAREM's |r|^2 and |v|^2 of the p_d(y) part, summed over the partitions."""
         parts = self.client.gather([
             submit(self.client, _tasks.squarem_norms, a, b, c, self.n_threads)
@@ -139,59 +140,8 @@ class _ClusterPasses:
                         for a, b, c in zip(x.futures, fx.futures, ffx.futures))
         return RowBlocks(futures, x.n_rows, x.n_cols)
 
-
-def _plain_em(passes, x, max_iter, tol):
-    trace = _Trace(passes, None, tol)
-    while trace.n_iter < max_iter:
-        figures, fx = passes.step(x)
-        converged = trace.accept(figures, *x)
-        x = fx
-        if converged:
-            break
-    return trace.result(*x)
-
-
-def _squarem(passes, x, max_iter, tol):
-    """``llstopic.factorizers._polish._squarem`` with the p_d(y) parts on the workers."""
-    trace = _Trace(passes, None, tol)
-    step_max = 1.0
-    while trace.n_iter < max_iter:
-        figures, fx = passes.step(x)
-        if trace.accept(figures, *x) or trace.n_iter == max_iter:
-            return trace.result(*fx)
-        figures_fx, ffx = passes.step(fx)
-        if trace.accept(figures_fx, *fx) or trace.n_iter == max_iter:
-            return trace.result(*ffx)
-        rr, vv = passes.norms(x[0], fx[0], ffx[0])
-        if not passes.fixed:
-            rows = [np.ascontiguousarray(point[1].T) for point in (x, fx, ffx)]
-            rr, vv = (total + float(a.sum()) for total, a in zip((rr, vv), _row_norms(*rows)))
-        alpha, clamped = (v.item() for v in _clamp(np.array(rr), np.array(vv), step_max))
-        if alpha == -1.0:  # the extrapolation is F(F(x)) itself: continue from there
-            step_max *= _STEP_FACTOR if clamped else 1.0
-            x = ffx
-            continue
-        xp_blocks = passes.extrapolate(x[0], fx[0], ffx[0], alpha)
-        xp_topics = x[1]
-        if not passes.fixed:
-            extrapolated = np.empty_like(rows[0])
-            _em.squarem_extrapolate(*rows, np.full(rows[0].shape[0], alpha), extrapolated)
-            xp_topics = np.ascontiguousarray(extrapolated.T)
-        xp = (xp_blocks, xp_topics)
-        figures_xp, fxp = passes.step(xp)
-        if figures_xp[1] >= figures_fx[1]:
-            if trace.accept(figures_xp, *xp):
-                return trace.result(*fxp)
-            step_max *= _STEP_FACTOR if clamped else 1.0
-            x = fxp
-        else:
-            trace.n_iter += 1
-            trace.n_rejected += 1
-            logger.debug("polish: extrapolation with step %.3g rejected (objective %.8f < %.8f "
-                         "per token)", alpha, figures_xp[1], figures_fx[1])
-            step_max = max(1.0, step_max / _STEP_FACTOR)
-            x = ffx
-    return trace.result(*x)
+    def release(self, point):
+        """Nothing to do: a point's blocks are freed on the workers when its futures go."""
 
 
 def _start_blocks(client, corpus, domain_topic, topic_word, n_threads):
@@ -274,8 +224,8 @@ def polish(client: Any, corpus: PartitionedCorpus, topic_word: ArrayLike,
     start = _start_blocks(client, corpus, domain_topic, topic_word, n_threads)
     passes = _ClusterPasses(client, corpus, uncovered, smoothing, prior, fixed_topics, n_threads,
                             n_tokens)
-    run = _squarem if accelerate else _plain_em
-    result = run(passes, (start, word_topic), max_iter, tol)
+    run = _squarem.squarem if accelerate else _squarem.plain_em
+    result = run(passes, _Trace(passes, None, tol), (start, word_topic), max_iter)
     if gather:
         result = dataclasses.replace(result, domain_topic=result.domain_topic.gather(client))
     return result

@@ -39,14 +39,11 @@ from .._validation import check_factor as _check_factor
 from .._validation import check_positive_int
 from .._validation import check_real as _check_real
 from .._validation import factor_shapes as _check_shapes
+from . import _squarem
 
 __all__ = ["PolishResult", "polish"]
 
 logger = logging.getLogger(__name__)
-
-#: SQUAREM's step-length bound grows by this factor after an accepted
-#: extrapolation that used the whole bound, and shrinks by it after a rejected one.
-_STEP_FACTOR = 4.0
 
 
 @dataclass(frozen=True)
@@ -260,8 +257,9 @@ def polish(counts, topic_word, domain_topic, *, max_iter=50, tol=1e-6, prior=0.0
                 raise ValueError("fixed_topics: no counted word is produced by any topic")
     with _numba_threads(n_threads) as n_chunks:
         passes = _Passes(counts, data, tw_shape[0], smoothing, prior, fixed_topics, n_chunks)
-        run = _squarem if accelerate else _plain_em
-        return run(passes, counts, domain_topic, word_topic, max_iter, tol)
+        run = _squarem.squarem if accelerate else _squarem.plain_em
+        return run(_LocalOps(passes), _Trace(passes, counts, tol), (domain_topic, word_topic),
+                   max_iter)
 
 
 def em_weights(weights, topic_word, domain_topic, *, max_iter, tol, offset=0.0, n_threads=None):
@@ -276,7 +274,8 @@ def em_weights(weights, topic_word, domain_topic, *, max_iter, tol, offset=0.0, 
     """
     with _numba_threads(n_threads) as n_chunks:
         passes = _Passes(weights, weights.data, topic_word.shape[0], 0.0, 0.0, False, n_chunks, offset)
-        return _squarem(passes, weights, domain_topic, np.ascontiguousarray(topic_word.T), max_iter, tol)
+        return _squarem.squarem(_LocalOps(passes), _Trace(passes, weights, tol),
+                                (domain_topic, np.ascontiguousarray(topic_word.T)), max_iter)
 
 
 class _Trace:
@@ -325,86 +324,35 @@ class _Trace:
                             converged=converged, n_rejected=self.n_rejected)
 
 
-def _buffers(passes, domain_topic, word_topic, n):
-    """n more (domain_topic, word_topic) work points; the topics are shared when they stay fixed."""
-    if passes.fixed:
-        return [(np.empty_like(domain_topic), word_topic) for _ in range(n)]
-    return [(np.empty_like(domain_topic), np.empty_like(word_topic)) for _ in range(n)]
+class _LocalOps:
+    """The drivers' ``ops`` (see ``_squarem``) over :class:`_Passes` in this process, with
+    released p_d(y) and topic arrays reused as the outputs of later steps."""
 
+    def __init__(self, passes):
+        self.passes, self.fixed = passes, passes.fixed
+        self._rows, self._topics = [], []
 
-def _plain_em(passes, counts, domain_topic, word_topic, max_iter, tol):
-    trace = _Trace(passes, counts, tol)
-    x, fx = (domain_topic, word_topic), _buffers(passes, domain_topic, word_topic, 1)[0]
-    while trace.n_iter < max_iter:
-        converged = trace.accept(passes.step(*x, *fx), *x)
-        x, fx = fx, x
-        if converged:
-            break
-    return trace.result(*x)
+    def _take(self, pool, like):
+        return pool.pop() if pool else np.empty_like(like)
 
+    def step(self, x):
+        out = (self._take(self._rows, x[0]),
+               x[1] if self.fixed else self._take(self._topics, x[1]))
+        return self.passes.step(*x, *out), out
 
-def _row_norms(x, fx, ffx):
-    """|r|^2 and |v|^2 of SQUAREM (log coordinates), row by row."""
-    rr, vv = np.empty(x.shape[0]), np.empty(x.shape[0])
-    _em.squarem_norms(x, fx, ffx, rr, vv)
-    return rr, vv
+    def row_norms(self, x, fx, ffx):
+        return tuple(float(a.sum()) for a in _squarem.row_norms(x, fx, ffx))
 
+    def extrapolate(self, x, fx, ffx, alpha):
+        out = self._take(self._rows, x)
+        _em.squarem_extrapolate(x, fx, ffx, np.full(x.shape[0], alpha), out)
+        return out
 
-def _clamp(rr, vv, step_max):
-    """SQUAREM's S3 step lengths -|r|/|v|, clamped to [-step_max, -1], and whether
-    each was clamped at -step_max."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        raw = np.where(vv > 0.0, -np.sqrt(rr / vv), -1.0)
-    alpha = np.minimum(np.maximum(raw, -step_max), -1.0)
-    return alpha, raw <= -step_max
+    def release(self, point):
+        # at most four of each: a SQUAREM cycle takes four p_d(y) arrays and three topic arrays
+        # (its extrapolated topics are a new array), so the topics' pool would otherwise grow
+        if len(self._rows) < 4:
+            self._rows.append(point[0])
+        if not self.fixed and len(self._topics) < 4:
+            self._topics.append(point[1])
 
-
-def _squarem(passes, counts, domain_topic, word_topic, max_iter, tol):
-    """SQUAREM cycles: x -> F(x) -> F(F(x)) -> extrapolated x' -> F(x') (if x' is accepted).
-
-    One step length for the whole point.  (With the topics fixed the rows are
-    independent problems; a step length and acceptance test per row was tried
-    and needed as many passes on ``llstopic compare``'s problems, so it is not
-    used.)
-    """
-    trace = _Trace(passes, counts, tol)
-    points = [(domain_topic, word_topic)] + _buffers(passes, domain_topic, word_topic, 3)
-    current = 0  # index of x in points; the three others hold F(x), F(F(x)), x'
-    step_max = 1.0
-    while trace.n_iter < max_iter:
-        i_fx, i_ffx, i_xp = (i for i in range(4) if i != current)
-        x, fx, ffx, xp = points[current], points[i_fx], points[i_ffx], points[i_xp]
-        if trace.accept(passes.step(*x, *fx), *x) or trace.n_iter == max_iter:
-            return trace.result(*fx)
-        figures_fx = passes.step(*fx, *ffx)
-        if trace.accept(figures_fx, *fx) or trace.n_iter == max_iter:
-            return trace.result(*ffx)
-        rr, vv = (float(a.sum()) for a in _row_norms(x[0], fx[0], ffx[0]))
-        if not passes.fixed:
-            # the topics' distributions are the columns of word_topic: use rows of the transpose
-            rows = [np.ascontiguousarray(point[1].T) for point in (x, fx, ffx)]
-            rr, vv = (total + float(a.sum()) for total, a in zip((rr, vv), _row_norms(*rows)))
-        alpha, clamped = (v.item() for v in _clamp(np.array(rr), np.array(vv), step_max))
-        if alpha == -1.0:  # the extrapolation is F(F(x)) itself: continue from there
-            step_max *= _STEP_FACTOR if clamped else 1.0
-            current = i_ffx
-            continue
-        _em.squarem_extrapolate(x[0], fx[0], ffx[0], np.full(x[0].shape[0], alpha), xp[0])
-        if not passes.fixed:
-            extrapolated = np.empty_like(rows[0])
-            _em.squarem_extrapolate(*rows, np.full(rows[0].shape[0], alpha), extrapolated)
-            xp[1][...] = extrapolated.T
-        figures_xp = passes.step(*xp, *x)  # F(x') overwrites x, no longer needed
-        if figures_xp[1] >= figures_fx[1]:
-            if trace.accept(figures_xp, *xp):
-                return trace.result(*x)
-            step_max *= _STEP_FACTOR if clamped else 1.0
-            # F(x') sits in points[current]: it is the next x
-        else:
-            trace.n_iter += 1
-            trace.n_rejected += 1
-            logger.debug("polish: extrapolation with step %.3g rejected (objective %.8f < %.8f per token)",
-                         alpha, figures_xp[1], figures_fx[1])
-            step_max = max(1.0, step_max / _STEP_FACTOR)
-            current = i_ffx
-    return trace.result(*points[current])
