@@ -51,8 +51,8 @@ def newton_direction(hess, grad, c, support, n_support, keep, step, work):
 
     A coordinate ``i`` off the support is multiplied by ``keep[i]`` (1: it
     keeps its value); on the support, ``d`` minimises
-    ``grad . d + d^T hess d / 2`` subject to ``sum(d) = 0`` overall, by a Cholesky factorisation of the support block
-    of ``hess`` (a tiny ridge keeps a semi-definite block usable).  Writes
+    ``grad . d + d^T hess d / 2`` subject to ``sum(d) = 0`` overall, by a
+    Cholesky factorisation of the support block of ``hess`` (a tiny ridge keeps a semi-definite block usable).  Writes
     ``step`` (all coordinates) and returns ``(status, mu)``: ``_FAILED`` if
     the factorisation fails, ``_FEASIBLE`` if ``c + step`` stays strictly
     positive on the support, else ``_INFEASIBLE``; ``mu`` is the multiplier
@@ -196,11 +196,11 @@ def newton_support(c, grad, support, kl, keep, eta):
     m = 0
     for i in range(k):
         keep[i] = 1.0 / _DROP
-        if c[i] > low:
-            keep[i] = max(np.exp(-_KL_LEAVE_RATE * eta * (grad[i] - gmin)), 1.0 / _DROP)
         if c[i] > high or grad[i] < gbig or (c[i] > low and grad[i] - gmin < reduced):
             support[m] = i
             m += 1
+        elif c[i] > low:  # only on the KL face: L2 keeps every coordinate above low
+            keep[i] = max(np.exp(-_KL_LEAVE_RATE * eta * (grad[i] - gmin)), 1.0 / _DROP)
     return m
 
 
