@@ -96,8 +96,8 @@ class AnchorWords(Factorizer):
     loss : {"kl", "l2"}, default="kl"
         Divergence between a word's row and its mixture of anchor rows:
         ``"kl"`` = KL(row || mixture), ``"l2"`` = squared Euclidean distance
-        (solved from the shared n_topics x n_topics Gram matrix).  KL is
-        warm-started from the L2 solution and, on rows longer than
+        (solved from the shared n_topics x n_topics Gram matrix).  KL starts
+        from the uniform point and, on rows longer than
         ``max(1000, 10 * n_topics)`` entries, solved on coarse-grained rows:
         the columns are grouped by their anchor profiles and summed within
         groups, which keeps exact mixtures exact (see
