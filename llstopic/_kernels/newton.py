@@ -52,11 +52,11 @@ def newton_direction(hess, grad, c, support, n_support, keep, step, work):
     A coordinate ``i`` off the support is multiplied by ``keep[i]`` (1: it
     keeps its value); on the support, ``d`` minimises
     ``grad . d + d^T hess d / 2`` subject to ``sum(d) = 0`` overall, by a
-    Cholesky factorisation of the support block of ``hess`` (a tiny ridge keeps a semi-definite block usable).  Writes
-    ``step`` (all coordinates) and returns ``(status, mu)``: ``_FAILED`` if
-    the factorisation fails, ``_FEASIBLE`` if ``c + step`` stays strictly
-    positive on the support, else ``_INFEASIBLE``; ``mu`` is the multiplier
-    of the sum constraint (``d = -H^-1 (grad - mu)`` on the support).
+    Cholesky factorisation of the support block of ``hess`` (a tiny ridge
+    keeps a semi-definite block usable).  Writes ``step`` (all coordinates)
+    and returns ``(status, mu)``: ``_FAILED`` if the factorisation fails,
+    ``_FEASIBLE`` if ``c + step`` stays strictly positive on the support,
+    else ``_INFEASIBLE``; ``mu`` is the multiplier of the sum constraint (``d = -H^-1 (grad - mu)`` on the support).
 
     hess : IN float64 (n, n), only the support block is read
     keep : IN float64 (n,), the factor of each coordinate off the support

@@ -230,10 +230,11 @@ class NMF(BackendParamsMixin, Factorizer):
 
     def _check_params(self, corpus):
         init = _sklearn_init(self.init)
-        if self._engine_for(corpus) == "sklearn" and init.startswith("nndsvd") and self.n_topics > min(corpus.n_domains, corpus.n_words):
+        smallest = min(corpus.n_domains, corpus.n_words)
+        if (self._engine_for(corpus) == "sklearn" and init.startswith("nndsvd")
+                and self.n_topics > smallest):
             raise ValueError(f"init={init!r} needs n_topics <= min(n_domains, n_words) = "
-                             f"{min(corpus.n_domains, corpus.n_words)}, got n_topics = {self.n_topics}; "
-                             "use init='random'")
+                             f"{smallest}, got n_topics = {self.n_topics}; use init='random'")
 
     def _make_model(self, seed):
         from sklearn.decomposition import NMF as _SkNMF
