@@ -148,6 +148,18 @@ def test_fit_anchor_words_cooccurrence_equals_single_process(client, docs, parte
     _assert_same_fit(single, dist)
 
 
+def test_fit_anchor_words_with_column_groups_equals_single_process(client):
+    # more words than the KL recovery's column groups: the groups are clustered with the
+    # space's column weights (the cluster space once had none: AttributeError)
+    corpus = make_finite_lls(1500, 5, 400, 200, alpha=0.5, beta=0.1, random_state=0).corpus
+    single = AnchorWords(5, random_state=0).fit(corpus)
+    dist = lld.fit_anchor_words(client, lld.from_corpus(client, corpus, 2),
+                                AnchorWords(5, random_state=0))
+    assert single.representation_ == "cooccurrence" and single.n_column_groups_ is not None
+    assert dist.n_column_groups_ == single.n_column_groups_
+    _assert_same_fit(single, dist)
+
+
 def test_fit_anchor_words_projected_search_equals_single_process(client, docs, parted,
                                                                  monkeypatch):
     # a budget below n_words^2 float64: the search runs on Q @ projection (drawn from the

@@ -79,6 +79,11 @@ class _ClusterCooccurrenceSpace(_spaces.CooccurrenceSpace):
             self._normalise(Q, 0)
             self.dense = Q
 
+    @property
+    def column_weight(self):
+        """Q is symmetric: its column sums are its row sums (as ``CooccurrenceSpace``)."""
+        return self.word_weight
+
     def _rows_into(self, words, out):
         """out[i] = row words[i] of Q, in blocks of ``block_bytes`` per task (one block
         submitted ahead of the one being gathered)."""
