@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 import llstopic
 from llstopic import AnchorWords, Corpus, make_factorizer, make_finite_lls
 from llstopic.factorizers import _inference as base_module
+from llstopic.factorizers.anchor import _choice as anchor_choice
 from llstopic.factorizers.anchor import _estimator as anchor_module
 from llstopic.factorizers.anchor import _recovery as anchor_recovery
 from llstopic.factorizers.anchor import _spaces as _anchor_spaces
@@ -367,7 +368,7 @@ def no_kernels(monkeypatch):
         def __getattr__(self, name):
             raise AssertionError(f"a numba kernel ({name}) ran before the input was rejected")
 
-    monkeypatch.setattr(anchor_module, "_anchor", Forbidden())
+    monkeypatch.setattr(anchor_choice, "_anchor", Forbidden())
     monkeypatch.setattr(anchor_module, "_recovery", Forbidden())
     monkeypatch.setattr(_anchor_spaces, "_cooc", Forbidden())
 
@@ -398,6 +399,11 @@ SMALL = make_finite_lls(30, 3, 8, 300, alpha=1.0, beta=0.5, random_state=0).corp
     (dict(n_topics=2, rectify=True, representation="domain"), SMALL, ValueError, "rectify=True"),
     (dict(n_topics=2, representation="cooccurrence"), np.eye(5, dtype=int), ValueError,
      "at least two tokens"),
+    (dict(n_topics=2, replace_duplicates=-1), SMALL, ValueError,
+     "replace_duplicates must be 'auto' or an integer >= 0, got -1"),
+    (dict(n_topics=2, replace_duplicates=1.5), SMALL, TypeError, "replace_duplicates must be"),
+    (dict(n_topics=2, replace_duplicates="always"), SMALL, ValueError,
+     "replace_duplicates must be 'auto' or an integer >= 0, got 'always'"),
 ])
 def test_bad_input_is_rejected_before_any_kernel_runs(no_kernels, params, X, error, match):
     with pytest.raises(error, match=match):

@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike
 from .._validation import check_positive_int, check_random_state
 from ..factorizers._base import _normalize_rows
 from ..factorizers.anchor import AnchorWords
-from ..factorizers.anchor import _spaces
+from ..factorizers.anchor import _choice, _spaces
 from ..factorizers.anchor._recovery import polish_summary, polishes
 from . import _tasks
 from ._corpus import PartitionedCorpus, RowBlocks, _check_client, put, submit, tree_sum
@@ -121,34 +121,17 @@ class _ClusterCooccurrenceSpace(_spaces.CooccurrenceSpace):
 def _plan(model, counts, n_words):
     """``AnchorWords._check_params`` on reduced statistics: (representation, sample)."""
     model._validate_parameters()
-    min_count = model.min_count
     n_topics, n_domains = model.n_topics, counts.n_domains
     # _resolve_representation reads corpus.shape and lengths.mean() only
     shape = types.SimpleNamespace(shape=(n_domains, n_words))
     representation = model._resolve_representation(shape, np.array([counts.n_tokens / n_domains]))
+    _spaces.check_representation(representation, n_domains, n_words, n_topics,
+                                 bool(model.rectify), counts.n_used)
     if representation == "domain":
-        if model.rectify:
-            raise ValueError("rectify=True applies to the co-occurrence matrix; it cannot be "
-                             "used with representation='domain'")
-        if n_domains < n_topics:
-            raise ValueError(f"representation='domain' needs at least n_topics domains, got "
-                             f"n_domains = {n_domains} < n_topics = {n_topics}")
         sample, what = counts.word_counts, "tokens"
     else:
-        if counts.n_used == 0:
-            raise ValueError("representation='cooccurrence' needs documents with at least two "
-                             "tokens; every document has fewer than two tokens")
-        if model.rectify and n_words * n_words * 8 > _spaces.MEMORY_BUDGET:
-            raise ValueError(f"rectify=True needs the dense co-occurrence matrix; n_words = "
-                             f"{n_words} needs {n_words * n_words * 8 / 2**30:.1f} GiB, above "
-                             f"the {_spaces.MEMORY_BUDGET / 2**30:.1f} GiB budget")
         sample, what = counts.used_word_counts, "tokens in documents of at least two tokens"
-    floor = 1 if min_count is None else min_count
-    n_candidates = int(np.count_nonzero(sample >= floor))
-    if n_candidates < n_topics:
-        raise ValueError(f"min_count = {floor} leaves {n_candidates} candidate anchor words "
-                         f"(words with at least {floor} {what}), fewer than n_topics = "
-                         f"{n_topics}")
+    _choice.check_candidates(sample, model.min_count, n_topics, what)
     return representation, sample
 
 
@@ -239,6 +222,9 @@ def fit_anchor_words(client: Any, corpus: PartitionedCorpus, model: AnchorWords,
     model.domain_topic_ = _normalize_rows(blocks.gather(client), "domain_topic")
     model.fit_timings_["proportions"] = time.perf_counter() - start
     model.polish_ = None
+    # the re-choice of duplicated topics' anchors (AnchorWords.replace_duplicates) re-runs the
+    # recovery, p_d(y) and the polish per round; it is not distributed
+    model.duplicates_ = None
     if polishes(model, representation, counts.n_tokens, corpus.n_words):
         # the same EM steps as AnchorWords' polish, with the E-steps on the workers
         from ._polish import polish

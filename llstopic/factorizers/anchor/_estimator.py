@@ -14,27 +14,26 @@ non-zeros); the search and the recovery then depend on the vocabulary only.
 Each phase is logged at INFO level (``logging.getLogger(__name__)``) with its
 duration, which is also kept in ``fit_timings_``.
 
-Module layout: the word representations live in ``_spaces``, the recovery
-phase in ``_recovery``; the numba kernels in ``llstopic._kernels.cooccurrence``
-(Q from CSR), ``anchor`` (the search), ``simplex`` (the per-word solvers) and
-``recovery`` (serial and parallel drivers over all words).
+Module layout: the word representations live in ``_spaces``, the candidate
+threshold, the search and the re-choice of duplicated topics' anchors in
+``_choice``, the recovery phase in ``_recovery``; the numba kernels in
+``llstopic._kernels.cooccurrence`` (Q from CSR), ``anchor`` (the search),
+``simplex`` (the per-word solvers) and ``recovery`` (serial and parallel
+drivers over all words).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import time
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 
-from ..._kernels import anchor as _anchor
 from ..._kernels._threads import thread_limits
 from ..._validation import Interval, Options
-from . import _recovery, _spaces
+from . import _choice, _recovery, _spaces
 from .._base import Factorizer
 from .._persistence import Array, Strings
 from .._registry import register_factorizer
@@ -45,21 +44,6 @@ _LOG = logging.getLogger(__name__)
 
 _REPRESENTATIONS = ("auto", "cooccurrence", "domain")
 _LOSSES = ("kl", "l2")
-#: Noise-to-signal bound of the default ``min_count``: a candidate's sampling
-#: noise (RMS) is at most this fraction of the rows' RMS spread.  The farthest-
-#: point search picks the most extreme of hundreds of candidates, so noise must
-#: be far below the spread: at 0.5 the search picked rare words and found 0 of
-#: 8 planted anchors on ``llstopic compare``'s LLS problem (error 3.9x the
-#: oracle's); 0.07 found 5-7 of 8 (1.6-1.9x) over 3 seeds, and 0.05 excluded
-#: true anchors on small problems.
-_NOISE_TO_SIGNAL = 0.07
-#: The default ``min_count`` never leaves fewer than this many times
-#: ``n_topics`` candidates (or all words that occur, if fewer).  On small
-#: samples (12 domains of 2,000 tokens) 6 per topic kept more true anchors in
-#: the pool than 2 (error 1.4-4.9x the oracle's against 4.7-5.8x).
-_MIN_CANDIDATES_PER_TOPIC = 6
-#: Clean-up passes of the anchor search at most.
-_CLEANUP_PASSES = 3
 
 
 @contextlib.contextmanager
@@ -148,6 +132,14 @@ class AnchorWords(Factorizer):
     polish_prior : float, default=0.1
         Dirichlet pseudo-count; plain EM (0) overfits short documents (held-out
         completion on Lee, K=20: -7.30 raw, -7.89 with 0, -6.75 with 0.1).
+    replace_duplicates : "auto" or int >= 0, default="auto"
+        Rounds at most of anchor re-choice when two topics come out duplicated
+        (sharing 5 of their 10 most probable words): the anchor of the one with
+        fewer tokens is replaced by the next-best candidate, and the recovery
+        (of the words it touches), p_d(y) and the polish run again
+        (``anchor._choice``).  The round with the fewest duplicated pairs is
+        kept; 0 keeps the first anchors.  ``"auto"``: 3 rounds on corpora of
+        at most 2 million non-zeros with at least 10 words per topic, else 0.
     n_jobs : int, optional
         Threads of the whole fit and of ``transform``: numba's parallel
         kernels and the BLAS products.  ``None``: all of numba's threads;
@@ -188,10 +180,18 @@ class AnchorWords(Factorizer):
     fit_timings_ : dict
         Wall-clock seconds of the fit's phases: ``representation`` (the word
         space: the one pass over the corpus), ``search``, ``recovery``,
-        ``proportions`` (p_d(y) of the training domains) and ``polish``.
+        ``proportions`` (p_d(y) of the training domains), ``polish`` (of the
+        first anchors) and, when any ran, ``duplicates`` (all rounds of
+        re-choice of ``replace_duplicates``).
     polish_ : dict or None
         ``n_iter``, ``converged``, ``loglik_before`` and ``loglik_after``
         (nats per token) of the polish; None when it did not run.
+    duplicates_ : dict or None
+        The re-choice of ``replace_duplicates``: ``rounds`` run, ``kept_round``
+        (0: the first anchors), ``replaced`` (per round, the ``[old, new]``
+        anchor word ids) and the duplicated ``pairs`` ``[i, j, shared]`` the
+        kept topics still have; None when no round may run
+        (``replace_duplicates`` is 0 or "auto" decided 0).
 
     Examples
     --------
@@ -206,8 +206,8 @@ class AnchorWords(Factorizer):
 
     _saved_attributes = ("anchors_", "anchor_words_", "representation_", "min_count_",
                          "n_candidates_", "projection_dim_", "recovery_loss_", "n_iter_",
-                         "n_column_groups_", "polish_")
-    _optional_attributes = ("n_column_groups_", "polish_")   # files saved before them lack them
+                         "n_column_groups_", "polish_", "duplicates_")
+    _optional_attributes = ("n_column_groups_", "polish_", "duplicates_")  # older files lack them
     _attribute_constraints = {
         "anchors_": Array(np.int64, ("n_topics_",), ("below", "n_words_in_")),
         "anchor_words_": [None, Strings("n_topics_", distinct=False)],
@@ -219,11 +219,13 @@ class AnchorWords(Factorizer):
         "n_iter_": [Interval(Integral, 0, None)],
         "n_column_groups_": [None, Interval(Integral, 1, None)],
         "polish_": [None, dict],
+        "duplicates_": [None, dict],
     }
 
     def __init__(self, n_topics, *, representation="auto", loss="kl", min_count=None,
                  rectify=False, max_iter=3000, tol=1e-6, polish="auto", polish_max_iter=50,
-                 polish_tol=1e-5, polish_prior=0.1, n_jobs=None, random_state=None):
+                 polish_tol=1e-5, polish_prior=0.1, replace_duplicates="auto", n_jobs=None,
+                 random_state=None):
         self.n_topics = n_topics
         self.representation = representation
         self.loss = loss
@@ -235,6 +237,7 @@ class AnchorWords(Factorizer):
         self.polish_max_iter = polish_max_iter
         self.polish_tol = polish_tol
         self.polish_prior = polish_prior
+        self.replace_duplicates = replace_duplicates
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -251,52 +254,17 @@ class AnchorWords(Factorizer):
         "polish_max_iter": [Interval(Integral, 0, None)],
         "polish_tol": [Interval(Real, 0.0, None, closed="neither")],
         "polish_prior": [Interval(Real, 0.0, None)],
+        "replace_duplicates": [Options(("auto",)), Interval(Integral, 0, None)],
         "n_jobs": [None, Interval(Integral, 1, None), Interval(Integral, None, -1)],
     }
 
     def _check_params(self, corpus):
-        min_count = self.min_count
-        n_topics = self.n_topics
-        n_domains, n_words = corpus.shape
-        lengths = corpus.domain_lengths()
-        representation = self._resolve_representation(corpus, lengths)
-        if representation == "domain":
-            if self.rectify:
-                raise ValueError("rectify=True applies to the co-occurrence matrix; it cannot be "
-                                 "used with representation='domain'")
-            if n_domains < n_topics:
-                raise ValueError(
-                    f"representation='domain' needs at least n_topics domains: with n_domains = "
-                    f"{n_domains} < n_topics = {n_topics} the rows p(d|x) span at most {n_domains} "
-                    f"dimensions, so {n_topics} anchors are not identifiable; use "
-                    "representation='cooccurrence' or fewer topics")
-            sample = corpus.word_counts()
-            what = "tokens"
-        else:
-            used = lengths >= 2
-            if not used.any():
-                raise ValueError("representation='cooccurrence' needs documents with at least two "
-                                 "tokens; every row of X has fewer than two tokens")
-            needed = n_words * n_words * 8
-            if self.rectify and needed > _spaces.MEMORY_BUDGET:
-                raise ValueError(
-                    f"rectify=True needs the dense co-occurrence matrix; n_words = {n_words} needs "
-                    f"{needed / 2**30:.1f} GiB, above the {_spaces.MEMORY_BUDGET / 2**30:.1f} GiB "
-                    "budget")
-            sample = np.asarray(corpus.counts.T @ used.astype(np.int64)).ravel()
-            what = "tokens in documents of at least two tokens"
-        floor = 1 if min_count is None else min_count
-        n_candidates = int(np.count_nonzero(sample >= floor))
-        if n_candidates < n_topics:
-            if min_count is None:
-                raise ValueError(f"n_topics = {n_topics} is larger than the number of words that "
-                                 f"occur ({n_candidates} words have {what})")
-            kth = int(np.sort(sample)[::-1][n_topics - 1])
-            hint = (f"use min_count <= {kth} (the {n_topics}-th most frequent word has {kth} "
-                    f"{what})" if kth >= 1 else "fewer topics")
-            raise ValueError(f"min_count = {min_count} leaves {n_candidates} candidate anchor "
-                             f"words (words with at least {min_count} {what}), fewer than "
-                             f"n_topics = {n_topics}; {hint}")
+        representation = self._resolve_representation(corpus, corpus.domain_lengths())
+        sample = _spaces.candidate_sample(corpus, representation, self.n_topics,
+                                          bool(self.rectify))
+        _choice.check_candidates(sample, self.min_count, self.n_topics,
+                                 "tokens" if representation == "domain"
+                                 else "tokens in documents of at least two tokens")
         self._plan = (representation, sample)
 
     def _resolve_representation(self, corpus, lengths):
@@ -316,104 +284,111 @@ class AnchorWords(Factorizer):
         del self._plan
 
         def make_space():
-            # llstopic.selection fits one corpus for several n_topics and shares the
-            # space, which does not depend on n_topics unless rectified or projected
-            shared = getattr(self, "_shared_spaces", None)
-            space = None if shared is None else shared.get(representation)
-            if space is None and representation == "domain":
-                space = _spaces.DomainSpace(corpus.counts)
-            elif space is None:
-                space = _spaces.CooccurrenceSpace(corpus.counts, rectify=bool(self.rectify),
-                                                  n_topics=self.n_topics, rng=rng,
-                                                  budget=_spaces.MEMORY_BUDGET)
-            if shared is not None and (representation == "domain"
-                                       or (not self.rectify and space.dense is not None)):
-                shared[representation] = space
-            return space
+            return _spaces.make_space(corpus.counts, representation, self, rng)
 
         n_domains, n_words = corpus.shape
         _LOG.info("AnchorWords(%d): %d domains x %d words, %d non-zeros, %s space", self.n_topics,
                   n_domains, n_words, corpus.counts.nnz, representation)
-        topic_word = self._fit_space(make_space, sample, corpus.vocabulary, rng)
-        with _phase("proportions", self.fit_timings_, f" of {n_domains} domains"):
+        rounds = _choice.n_rounds(self.replace_duplicates, self.n_topics, n_words,
+                                  corpus.counts.nnz)
+        state = {} if rounds > 0 else None
+        try:
+            topic_word = self._fit_space(make_space, sample, corpus.vocabulary, rng, keep=state)
+            fit = self._finish(corpus, representation, topic_word, self.fit_timings_)
+            self.duplicates_ = None
+            if rounds > 0:
+                def refit(anchors, start):
+                    return self._refit(corpus, representation, state, anchors, start)
+
+                start = time.perf_counter()
+                fit = _choice.deduplicate(self, state, fit, corpus.domain_lengths(),
+                                          corpus.vocabulary, refit, rounds)
+                if self.duplicates_["rounds"]:
+                    self.fit_timings_["duplicates"] = time.perf_counter() - start
+                if corpus.vocabulary is not None:
+                    self.anchor_words_ = [corpus.vocabulary[a] for a in self.anchors_]
+        finally:
+            if state is not None:
+                state.clear()   # the space and the search's rows are not kept by the model
+        _LOG.info("AnchorWords: fit done in %.2f s", sum(self.fit_timings_.values()))
+        return fit
+
+    def _finish(self, corpus, representation, topic_word, timings):
+        """p_d(y) of the training domains, then the polish if it runs: (topic_word, domain_topic)."""
+        with _phase("proportions", timings, f" of {corpus.shape[0]} domains"):
             domain_topic = self._infer_domain_topic(corpus.counts, topic_word, tol=float(self.tol))
         self.polish_ = None
-        if _recovery.polishes(self, representation, corpus.n_tokens, n_words):
-            with _phase("polish", self.fit_timings_):
+        if _recovery.polishes(self, representation, corpus.n_tokens, corpus.shape[1]):
+            with _phase("polish", timings):
                 topic_word, domain_topic = _recovery.polish_fit(self, corpus, topic_word, domain_topic)
-        _LOG.info("AnchorWords: fit done in %.2f s", sum(self.fit_timings_.values()))
         return topic_word, domain_topic
+
+    def _refit(self, corpus, representation, state, anchors, start):
+        """One round of ``_choice.deduplicate``: recovery with ``anchors`` from p(y|x)
+        ``start`` (in the first fit's column groups), then ``_finish``; returns
+        (topic_word, domain_topic, topic_given_word)."""
+        self.anchors_ = anchors
+        timings = {}
+        space = state["space"]
+        with thread_limits(self.n_jobs) as n_threads:
+            with _phase("recovery", timings):
+                topic_given_word, _ = self._recover(space, n_threads, start, state["labels"])
+        topic_word, domain_topic = self._finish(corpus, representation,
+                                                _topic_word(topic_given_word, space), timings)
+        return topic_word, domain_topic, topic_given_word
+
+    def _recover(self, space, n_threads, start=None, labels=None):
+        """(p(y|x) of every word from ``anchors_``, column groups): ``_recovery.recover``
+        with ``start`` and ``labels``; sets ``recovery_loss_``, ``n_column_groups_``, ``n_iter_``."""
+        topic_given_word, self.recovery_loss_, gap, n_iter, self.n_column_groups_, labels = \
+            _recovery.recover(space, self.anchors_, loss=self.loss, max_iter=int(self.max_iter),
+                              tol=float(self.tol), n_threads=n_threads,
+                              budget=_spaces.MEMORY_BUDGET, start=start, labels=labels)
+        self.n_iter_ = int(n_iter.max(initial=0))
+        _recovery.warn_unconverged(self, gap, n_iter)
+        return topic_given_word, labels
 
     # SEAM (issue 17, llstopic.distributed): the fit between the space and p_d(y), for a space
     # built elsewhere (from statistics reduced on a Dask cluster)
-    def _fit_space(self, make_space, sample, vocabulary, rng):
+    def _fit_space(self, make_space, sample, vocabulary, rng, keep=None):
         """p(x|y) from the space ``make_space()`` builds (called inside the thread
         bound and timed as ``representation``) and the candidate sample (see
         ``_check_params``).  Sets every fitted attribute of the search and the
         recovery, and ``fit_timings_`` without ``proportions``; returns
-        ``topic_word`` of shape (n_topics, n_words)."""
+        ``topic_word`` of shape (n_topics, n_words).  ``keep``: a dict that
+        receives the ``space``, the search's ``points`` and ``candidates`` and
+        ``topic_given_word`` (for ``_choice.deduplicate``)."""
         n_topics = self.n_topics
-        budget = _spaces.MEMORY_BUDGET
         timings = {}
         with thread_limits(self.n_jobs) as n_threads:
             with _phase("representation", timings):
                 space = make_space()
             with _phase("search", timings):
-                self.min_count_ = self._default_min_count(space, sample) \
+                self.min_count_ = _choice.default_min_count(space, sample, n_topics) \
                     if self.min_count is None else int(self.min_count)
                 candidates = np.flatnonzero(sample >= self.min_count_).astype(np.int64)
-                points = space.search_points(candidates, n_topics, rng, budget)
+                points = space.search_points(candidates, n_topics, rng, _spaces.MEMORY_BUDGET)
                 _LOG.info("AnchorWords: %d candidates (min_count %d), search in %d dimensions, "
                           "%d threads", candidates.shape[0], self.min_count_, points.shape[1],
                           n_threads)
-                self.anchors_ = self._search(points, candidates)
-                del points
+                self.anchors_ = _choice.search(points, candidates, n_topics)
+                if keep is None:
+                    del points
             with _phase("recovery", timings):
-                topic_given_word, self.recovery_loss_, gap, n_iter, self.n_column_groups_ = \
-                    _recovery.recover(space, self.anchors_, loss=self.loss,
-                                      max_iter=int(self.max_iter), tol=float(self.tol),
-                                      n_threads=n_threads, budget=budget)
+                topic_given_word, labels = self._recover(space, n_threads)
         self.n_candidates_ = int(candidates.shape[0])
         self.projection_dim_ = space.projection_dim
         self.representation_ = space.name
-        self.n_iter_ = int(n_iter.max(initial=0))
-        _recovery.warn_unconverged(self, gap, n_iter)
         self.anchor_words_ = None if vocabulary is None else [vocabulary[a] for a in self.anchors_]
-        # Bayes: p(x|y) is proportional to p(y|x) p(x)
-        topic_word = (topic_given_word * space.word_weight[:, None]).T
-        topic_word /= topic_word.sum(axis=1, keepdims=True)
         self.fit_timings_ = timings
-        return topic_word
+        if keep is not None:
+            keep.update(space=space, points=points, candidates=candidates,
+                        topic_given_word=topic_given_word, labels=labels)
+        return _topic_word(topic_given_word, space)
 
-    def _default_min_count(self, space, sample):
-        """The data-derived candidate threshold (see ``min_count`` in the class docstring)."""
-        spread, token_variance = space.spread_and_noise()
-        weight = space.word_weight
-        seen = sample > 0
-        noise = float(np.sum(weight[seen] * token_variance[seen] / sample[seen]))
-        signal = spread - noise
-        variance = float(weight @ token_variance)
-        occurring = np.sort(sample[seen])[::-1]
-        keep = min(occurring.shape[0], _MIN_CANDIDATES_PER_TOPIC * self.n_topics)
-        cap = int(occurring[keep - 1])
-        if signal <= 0.0:
-            return max(cap, 1)
-        wanted = math.ceil(variance / (_NOISE_TO_SIGNAL ** 2 * signal))
-        return max(min(wanted, cap), 1)
 
-    def _search(self, points, candidates):
-        n_topics = self.n_topics
-        capacity = n_topics - 1 + _CLEANUP_PASSES * n_topics
-        positions = np.arange(points.shape[0], dtype=np.int64)
-        found = np.empty(n_topics, dtype=np.int64)
-        info = np.zeros(3, dtype=np.int64)
-        n_points = positions.shape[0]
-        _anchor.find_anchors(np.ascontiguousarray(points, dtype=np.float64), positions,
-                             _CLEANUP_PASSES, found, np.empty((capacity, points.shape[1])),
-                             np.empty((n_points, capacity)), np.empty(n_points), info)
-        if info[0] < n_topics:
-            warnings.warn(f"the candidate rows span only {int(info[0])} affinely independent "
-                          f"directions for n_topics = {n_topics}: some anchors are not "
-                          "identifiable (try fewer topics or a smaller min_count)",
-                          RuntimeWarning, stacklevel=5)
-        return candidates[found]
+def _topic_word(topic_given_word, space):
+    """Bayes: p(x|y) is proportional to p(y|x) p(x)."""
+    topic_word = (topic_given_word * space.word_weight[:, None]).T
+    topic_word /= topic_word.sum(axis=1, keepdims=True)
+    return topic_word

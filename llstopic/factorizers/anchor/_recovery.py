@@ -174,17 +174,29 @@ def _sqnorm(rows):
     return np.einsum("ij,ij->i", rows, rows)
 
 
-def _l2(rows, anchor_rows, gram, out, max_iter, tol, parallel):
+def _l2(rows, anchor_rows, gram, out, max_iter, tol, parallel, warm):
     """Solve L2 on ``rows`` into ``out`` = (c, loss, gap, n_iter); returns the squared norms."""
     cross = np.ascontiguousarray(rows @ anchor_rows.T)
     sqnorm = _sqnorm(rows)
     kernel = _kernels.l2_recover_parallel if parallel else _kernels.l2_recover
-    kernel(gram, cross, sqnorm, *out, max_iter, tol, True, False)
+    kernel(gram, cross, sqnorm, *out, max_iter, tol, True, warm)
     return sqnorm
 
 
-def recover(space, anchors, *, loss, max_iter, tol, n_threads, budget):
+def recover(space, anchors, *, loss, max_iter, tol, n_threads, budget, start=None, labels=None):
     """p(y|x) of every word of ``space`` from the rows of ``anchors``.
+
+    ``start`` (for the re-choice of ``_choice``): p(y|x) of shape (n_words,
+    n_anchors), e.g. the previous answer, a replacement anchor taking the
+    replaced one's column.  For KL, words whose start is already within
+    ``tol`` of their minimum (its duality gap: one gradient evaluation) keep
+    it, and the others are solved from the uniform point (measured on Reuters
+    and Lee at K=50: resuming the others from their start costs as much or
+    more, 0.46 against 0.34 s for 2,507 words, as it tries Newton steps from
+    the first iteration on a wide support).  For L2 every word's solver
+    starts at ``start``.  ``labels``: the column groups to use (those of an
+    earlier call, so that the kept starts solve the same coarse-grained
+    rows); default: computed from the anchor rows.
 
     Returns
     -------
@@ -197,36 +209,61 @@ def recover(space, anchors, *, loss, max_iter, tol, n_threads, budget):
     n_iter : ndarray of int64, shape (n_words,)
     n_groups : int or None
         Column groups of the KL recovery (None: every column).
+    labels : ndarray of int64 or None
+        The group of each column (None: every column).
     """
     n_topics = anchors.shape[0]
     n_words = space.word_weight.shape[0]
     anchor_rows = space.anchor_rows(anchors)
-    topic_given_word = np.full((n_words, n_topics), 1.0 / n_topics)
+    warm = start is not None
+    topic_given_word = (np.array(start, dtype=np.float64, order="C") if warm
+                        else np.full((n_words, n_topics), 1.0 / n_topics))
     residual = np.zeros(n_words)
     gap = np.zeros(n_words)
     n_iter = np.zeros(n_words, dtype=np.int64)
     parallel = n_threads > 1
-    n_groups = labels = None
+    n_groups = None
     if loss == "kl":
         n_groups = n_column_groups(space.n_dims, n_topics)
         if n_groups is not None:
-            labels = column_groups(anchor_rows, space.column_weight, n_groups)
+            if labels is None:
+                labels = column_groups(anchor_rows, space.column_weight, n_groups)
             anchor_rows = _grouped(anchor_rows, labels, n_groups)
+    if n_groups is None:
+        labels = None
     gram = anchor_rows @ anchor_rows.T if loss == "l2" else None
     for first, block in space.row_blocks(budget):
         part = slice(first, first + block.shape[0])
         out = (topic_given_word[part], residual[part], gap[part], n_iter[part])
         if loss == "l2":
-            sqnorm = _l2(block, anchor_rows, gram, out, max_iter, tol, parallel)
+            sqnorm = _l2(block, anchor_rows, gram, out, max_iter, tol, parallel, warm)
             with np.errstate(divide="ignore", invalid="ignore"):
                 gap[part] = np.where(sqnorm > 0, gap[part] / sqnorm, 0.0)
             continue
         if labels is not None:
             block = _grouped(block, labels, n_groups)
-        indptr, indices, data = _as_int64_csr(block)
-        kernel = _kernels.kl_recover_parallel if parallel else _kernels.kl_recover
-        kernel(indptr, indices, data, anchor_rows, *out, max_iter, tol, True, False)
-    return topic_given_word, residual, gap, n_iter, n_groups
+        _kl(block, anchor_rows, out, max_iter, tol, parallel, warm)
+    return topic_given_word, residual, gap, n_iter, n_groups, labels
+
+
+def _kl(rows, anchor_rows, out, max_iter, tol, parallel, warm):
+    """Solve KL on ``rows`` into ``out`` = (c, loss, gap, n_iter) from the uniform point;
+    with ``warm``, only the rows whose start in ``out[0]`` has a duality gap above ``tol``."""
+    kernel = _kernels.kl_recover_parallel if parallel else _kernels.kl_recover
+    if not warm:
+        kernel(*_as_int64_csr(rows), anchor_rows, *out, max_iter, tol, True, False)
+        return
+    kernel(*_as_int64_csr(rows), anchor_rows, *out, 0, tol, True, True)     # the starts' gaps
+    redo = np.flatnonzero(out[2] > tol)
+    _LOG.debug("recovery: %d of %d rows keep their start", rows.shape[0] - redo.shape[0],
+               rows.shape[0])
+    if redo.shape[0] == 0:
+        return
+    part = (np.empty((redo.shape[0], anchor_rows.shape[0])), np.empty(redo.shape[0]),
+            np.empty(redo.shape[0]), np.empty(redo.shape[0], dtype=np.int64))
+    kernel(*_as_int64_csr(rows[redo]), anchor_rows, *part, max_iter, tol, True, False)
+    for whole, solved in zip(out, part):
+        whole[redo] = solved
 
 
 def _as_int64_csr(matrix):

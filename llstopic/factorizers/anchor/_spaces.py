@@ -300,3 +300,58 @@ def rectify_cooccurrence(Q, n_topics, rng):
         if change < RECTIFY_TOL:
             break
     return Q
+
+
+def make_space(counts, representation, model, rng):
+    """The word space of ``model`` (an AnchorWords) for ``counts``.
+
+    ``llstopic.selection`` fits one corpus for several n_topics and shares the
+    space (``model._shared_spaces``), which does not depend on n_topics unless
+    rectified or projected."""
+    shared = getattr(model, "_shared_spaces", None)
+    space = None if shared is None else shared.get(representation)
+    if space is None and representation == "domain":
+        space = DomainSpace(counts)
+    elif space is None:
+        space = CooccurrenceSpace(counts, rectify=bool(model.rectify), n_topics=model.n_topics,
+                                  rng=rng, budget=MEMORY_BUDGET)
+    if shared is not None and (representation == "domain"
+                               or (not model.rectify and space.dense is not None)):
+        shared[representation] = space
+    return space
+
+
+def check_representation(representation, n_domains, n_words, n_topics, rectify, n_used):
+    """ValueError when ``representation`` cannot serve the fit: the domain space with
+    ``rectify`` or fewer domains than topics; the co-occurrence space without a document
+    of two tokens (``n_used``: their number) or, with ``rectify``, above the budget."""
+    if representation == "domain":
+        if rectify:
+            raise ValueError("rectify=True applies to the co-occurrence matrix; it cannot be "
+                             "used with representation='domain'")
+        if n_domains < n_topics:
+            raise ValueError(
+                f"representation='domain' needs at least n_topics domains: with n_domains = "
+                f"{n_domains} < n_topics = {n_topics} the rows p(d|x) span at most {n_domains} "
+                f"dimensions, so {n_topics} anchors are not identifiable; use "
+                "representation='cooccurrence' or fewer topics")
+        return
+    if n_used == 0:
+        raise ValueError("representation='cooccurrence' needs documents with at least two "
+                         "tokens; every row of X has fewer than two tokens")
+    needed = n_words * n_words * 8
+    if rectify and needed > MEMORY_BUDGET:
+        raise ValueError(
+            f"rectify=True needs the dense co-occurrence matrix; n_words = {n_words} needs "
+            f"{needed / 2**30:.1f} GiB, above the {MEMORY_BUDGET / 2**30:.1f} GiB budget")
+
+
+def candidate_sample(corpus, representation, n_topics, rectify):
+    """Tokens per word that the candidate threshold counts (after ``check_representation``):
+    tokens (domain space) or tokens in documents of at least two tokens (co-occurrence)."""
+    used = corpus.domain_lengths() >= 2
+    check_representation(representation, *corpus.shape, n_topics, rectify,
+                         int(np.count_nonzero(used)))
+    if representation == "domain":
+        return corpus.word_counts()
+    return np.asarray(corpus.counts.T @ used.astype(np.int64)).ravel()
