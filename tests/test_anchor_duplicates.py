@@ -185,7 +185,7 @@ def lee():
     return load_lee()
 
 
-def test_lee_k20_has_a_duplicated_pair_that_the_default_fit_replaces(lee):
+def test_lee_k20_has_a_duplicated_pair_that_the_default_fit_replaces(lee, tmp_path):
     first = llstopic.AnchorWords(20, random_state=0, replace_duplicates=0).fit(lee)
     assert first.duplicates_ is None
     assert len(duplicate_topics(first.topic_word_, top_n=10, shared=5)) >= 1
@@ -197,5 +197,7 @@ def test_lee_k20_has_a_duplicated_pair_that_the_default_fit_replaces(lee):
     assert not set(replaced) & set(model.anchors_.tolist())
     assert model.anchor_words_ == [lee.vocabulary[a] for a in model.anchors_]
     assert "duplicates" in model.fit_timings_ and model.polish_ is not None
-    # the replacement costs the held-out-free training fit little (nats per token)
+    # the replacement costs the training objective little (nats per token; measured 0.007)
     assert model.polish_["loglik_after"] > first.polish_["loglik_after"] - 0.02
+    model.save(tmp_path / "model.npz")
+    assert llstopic.load(tmp_path / "model.npz").duplicates_ == info
