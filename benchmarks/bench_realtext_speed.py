@@ -1,4 +1,4 @@
-"""Fit time of llstopic's AnchorWords against gensim ``LdaModel(passes=10, alpha="auto")`` on real text.
+"""Fit time of AnchorWords against gensim ``LdaModel(passes=10, alpha="auto")`` on real text.
 
 The same corpora, split and fitting code as ``bench_realtext.py`` (its ``load``,
 ``prepare``, ``fit_llstopic`` and ``fit_gensim``), timed several times in one

@@ -6,7 +6,7 @@ candidates' rows; ``default_min_count`` is the data-derived candidate
 threshold documented at ``AnchorWords.min_count``.
 
 Duplicated topics.  On small corpora two anchors can land in one theme (on
-Reuters at K=20, "camilla" and "parker": two Prince Charles topics sharing 5 of
+Reuters at K=50, "camilla" and "parker": two Prince Charles topics sharing 6 of
 their 10 most probable words), mostly after the polish has pulled both towards
 its frequent words.  ``replace_duplicates`` rounds then re-choose: for every
 pair of topics sharing at least ``SHARED`` of their ``TOP_N`` most probable
@@ -21,12 +21,13 @@ dropped one's column), and the rest of the fit runs again.  A round that leaves
 more pairs than the best so far does not replace it: the fit keeps the round
 with the fewest pairs, the earliest on ties.
 
-Measured (``benchmarks/bench_realtext.py`` split seed 0, full re-fits per
-round): Reuters K=20 / K=50, Lee K=20 / K=50 and NewsArticles K=50 had 1, 2, 1,
-2 and 1 pairs and none after 1, 3, 3, 3 and 1 rounds; held-out completion moved
-by +0.017, -0.018, +0.003, -0.008 and -0.002 nats/token.  On split seeds 1 and
-2 every duplicate of Reuters and Lee at K=20/50 was gone after 1-2 rounds.
-The cosine bound: 0.3 and 0.7 left Lee K=50 with a pair after 3 rounds.
+Measured (``benchmarks/RESULTS.md``, round 5; ``bench_realtext.py``, splits 0-2,
+Reuters, Lee and NewsArticles at K=20 and 50): every one of the 1-4 pairs of the
+10 fits that had any was gone after 1-3 rounds, held-out completion moving by
+-0.014..+0.008 nats/token.  A round costs a recovery of the words it touches,
+p_d(y) and the polish: 0.1-0.55 s on Reuters and Lee, about 3.5 s on
+NewsArticles at K=50.  In the prototype (full re-fits, 1,000 column groups) the
+cosine bounds 0.3 and 0.7 left Lee K=50 with a pair after 3 rounds, 0.5 none.
 """
 
 from __future__ import annotations
@@ -195,9 +196,9 @@ def replace_anchors(points, candidates, anchors, pairs, topic_mass, dropped):
     banned[positions] = True
     changed, replaced = set(), []
     for i, j, _ in pairs:
-        slot = i if topic_mass[i] < topic_mass[j] else j
         if i in changed or j in changed:
             continue                    # this round replaced one of the two already
+        slot = i if topic_mass[i] < topic_mass[j] else j
         new = _replacement(points, positions, slot, banned)
         if new < 0:
             continue
@@ -221,9 +222,10 @@ def deduplicate(model, state, fit, lengths, vocabulary, refit, max_rounds):
     ``state`` holds ``points``, ``candidates`` and ``topic_given_word`` of the
     search and the recovery (updated in place); ``fit`` is ``(topic_word,
     domain_topic)`` of the first fit; ``lengths`` the domains' token counts.
-    At most ``max_rounds`` rounds.  ``refit(anchors, start)`` recovers with new anchors from p(y|x) ``start``
-    (see ``_recovery.recover``), runs the rest of the fit and returns
-    ``(topic_word, domain_topic, topic_given_word)``."""
+    At most ``max_rounds`` rounds.  ``refit(anchors, start)`` recovers with
+    new anchors from p(y|x) ``start`` (see ``_recovery.recover``), runs the
+    rest of the fit and returns ``(topic_word, domain_topic,
+    topic_given_word)``."""
     topic_word, domain_topic = fit
     pairs = duplicate_pairs(topic_word)
     name = (lambda w: str(w)) if vocabulary is None else (lambda w: vocabulary[w])
@@ -238,8 +240,8 @@ def deduplicate(model, state, fit, lengths, vocabulary, refit, max_rounds):
             _LOG.info("AnchorWords: no candidate left to replace a duplicated topic's anchor")
             break
         rounds += 1
-        _LOG.info("AnchorWords: duplicates round %d: %d pair(s) of topics share %d of their %d "
-                  "top words; anchors replaced: %s", rounds, len(pairs), SHARED, TOP_N,
+        _LOG.info("AnchorWords: duplicates round %d: %d pair(s) of topics share at least %d of "
+                  "their %d top words; anchors replaced: %s", rounds, len(pairs), SHARED, TOP_N,
                   ", ".join(f"{name(a)} -> {name(b)}" for a, b in swaps))
         replaced.append([[a, b] for a, b in swaps])
         # words whose last p(y|x) (a new anchor in its predecessor's column) is still optimal

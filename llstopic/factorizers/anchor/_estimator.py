@@ -314,13 +314,15 @@ class AnchorWords(Factorizer):
         return fit
 
     def _finish(self, corpus, representation, topic_word, timings):
-        """p_d(y) of the training domains, then the polish if it runs: (topic_word, domain_topic)."""
+        """p_d(y) of the training domains, then the polish if it runs; returns
+        (topic_word, domain_topic)."""
         with _phase("proportions", timings, f" of {corpus.shape[0]} domains"):
             domain_topic = self._infer_domain_topic(corpus.counts, topic_word, tol=float(self.tol))
         self.polish_ = None
         if _recovery.polishes(self, representation, corpus.n_tokens, corpus.shape[1]):
             with _phase("polish", timings):
-                topic_word, domain_topic = _recovery.polish_fit(self, corpus, topic_word, domain_topic)
+                topic_word, domain_topic = _recovery.polish_fit(self, corpus, topic_word,
+                                                                domain_topic)
         return topic_word, domain_topic
 
     def _refit(self, corpus, representation, state, anchors, start):
@@ -339,7 +341,8 @@ class AnchorWords(Factorizer):
 
     def _recover(self, space, n_threads, start=None, labels=None):
         """(p(y|x) of every word from ``anchors_``, column groups): ``_recovery.recover``
-        with ``start`` and ``labels``; sets ``recovery_loss_``, ``n_column_groups_``, ``n_iter_``."""
+        with ``start`` and ``labels``; sets ``recovery_loss_``, ``n_column_groups_`` and
+        ``n_iter_``."""
         topic_given_word, self.recovery_loss_, gap, n_iter, self.n_column_groups_, labels = \
             _recovery.recover(space, self.anchors_, loss=self.loss, max_iter=int(self.max_iter),
                               tol=float(self.tol), n_threads=n_threads,
