@@ -338,7 +338,7 @@ def check_representation(representation, n_domains, n_words, n_topics, rectify, 
         return
     if n_used == 0:
         raise ValueError("representation='cooccurrence' needs documents with at least two "
-                         "tokens; every row of X has fewer than two tokens")
+                         "tokens; every document (row of X) has fewer than two tokens")
     needed = n_words * n_words * 8
     if rectify and needed > MEMORY_BUDGET:
         raise ValueError(
