@@ -201,3 +201,12 @@ def test_lee_k20_has_a_duplicated_pair_that_the_default_fit_replaces(lee, tmp_pa
     assert model.polish_["loglik_after"] > first.polish_["loglik_after"] - 0.02
     model.save(tmp_path / "model.npz")
     assert llstopic.load(tmp_path / "model.npz").duplicates_ == info
+
+
+def test_the_search_warning_points_at_the_callers_line():
+    # _choice.search warns when the candidates' rows span too few directions; the warning
+    # names the line that called fit, not a frame inside llstopic
+    counts = np.outer(np.arange(1, 7), np.arange(1, 9)) * 10     # every row p(d|x) alike
+    with pytest.warns(RuntimeWarning, match="span only") as record:
+        llstopic.AnchorWords(3, representation="domain", min_count=1, random_state=0).fit(counts)
+    assert [w.filename for w in record if "span only" in str(w.message)] == [__file__]

@@ -25,7 +25,7 @@ Measured (``benchmarks/RESULTS.md``, round 5; ``bench_realtext.py``, splits 0-2,
 Reuters, Lee and NewsArticles at K=20 and 50): every one of the 1-4 pairs of the
 10 fits that had any was gone after 1-3 rounds, held-out completion moving by
 -0.014..+0.008 nats/token.  A round costs a recovery of the words it touches,
-p_d(y) and the polish: 0.1-0.55 s on Reuters and Lee, about 3.5 s on
+p_d(y) and the polish: 0.1-0.8 s on Reuters and Lee, 3.5-4 s on
 NewsArticles at K=50.  In the prototype (full re-fits, 1,000 column groups) the
 cosine bounds 0.3 and 0.7 left Lee K=50 with a pair after 3 rounds, 0.5 none.
 """
@@ -64,8 +64,8 @@ CLEANUP_PASSES = 3
 TOP_N, SHARED = 10, 5
 #: ``replace_duplicates="auto"``: this many rounds, when the corpus has at most
 #: ``AUTO_MAX_NONZEROS`` non-zeros and at least ``TOP_N`` words per topic.  A round costs
-#: a recovery of the words it touches, p_d(y) and the polish again: 0.2-0.8 s on
-#: Reuters and Lee, 4 s on NewsArticles (540,742 non-zeros), but 20 s on the NYTimes-
+#: a recovery of the words it touches, p_d(y) and the polish again: 0.1-0.8 s on
+#: Reuters and Lee, 3.5-4 s on NewsArticles (540,742 non-zeros), but 20 s on the NYTimes-
 #: shaped planted corpus at 1/10 size (5.4 million), whose planted topics themselves
 #: have 7 pairs sharing 5 of their 10 top words (frequent words are shared by construction),
 #: so that rounds there cost 62 s and changed nothing (the first anchors were kept).
@@ -124,7 +124,7 @@ def search(points, candidates, n_topics):
         warnings.warn(f"the candidate rows span only {int(info[0])} affinely independent "
                       f"directions for n_topics = {n_topics}: some anchors are not "
                       "identifiable (try fewer topics or a smaller min_count)",
-                      RuntimeWarning, stacklevel=6)
+                      RuntimeWarning, stacklevel=5)
     return candidates[found]
 
 
