@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 import llstopic
 from llstopic.factorizers.anchor import _choice, _recovery, _spaces
@@ -210,3 +211,14 @@ def test_the_search_warning_points_at_the_callers_line():
     with pytest.warns(RuntimeWarning, match="span only") as record:
         llstopic.AnchorWords(3, representation="domain", min_count=1, random_state=0).fit(counts)
     assert [w.filename for w in record if "span only" in str(w.message)] == [__file__]
+
+
+def test_convergence_warnings_of_every_round_point_at_the_callers_line():
+    # max_iter=1 leaves every word unconverged and the topics alike: the rounds run, and each
+    # round's recovery warns from 3 frames deeper than the first one's
+    problem = llstopic.make_finite_lls(200, 4, 10, 5000, alpha=1.0, beta=0.3, random_state=0)
+    with pytest.warns(ConvergenceWarning) as record:
+        model = llstopic.AnchorWords(4, max_iter=1, random_state=0).fit(problem.corpus)
+    assert model.duplicates_["rounds"] >= 1
+    files = [w.filename for w in record if issubclass(w.category, ConvergenceWarning)]
+    assert len(files) == 1 + model.duplicates_["rounds"] and set(files) == {__file__}

@@ -334,12 +334,14 @@ class AnchorWords(Factorizer):
         space = state["space"]
         with thread_limits(self.n_jobs) as n_threads:
             with _phase("recovery", timings):
-                topic_given_word, _ = self._recover(space, n_threads, start, state["labels"])
+                # warnings name the user's line: 3 frames deeper than the first recovery's
+                topic_given_word, _ = self._recover(space, n_threads, start, state["labels"],
+                                                    stacklevel=8)
         topic_word, domain_topic = self._finish(corpus, representation,
                                                 _topic_word(topic_given_word, space), timings)
         return topic_word, domain_topic, topic_given_word
 
-    def _recover(self, space, n_threads, start=None, labels=None):
+    def _recover(self, space, n_threads, start=None, labels=None, stacklevel=6):
         """(p(y|x) of every word from ``anchors_``, column groups): ``_recovery.recover``
         with ``start`` and ``labels``; sets ``recovery_loss_``, ``n_column_groups_`` and
         ``n_iter_``."""
@@ -348,7 +350,7 @@ class AnchorWords(Factorizer):
                               tol=float(self.tol), n_threads=n_threads,
                               budget=_spaces.MEMORY_BUDGET, start=start, labels=labels)
         self.n_iter_ = int(n_iter.max(initial=0))
-        _recovery.warn_unconverged(self, gap, n_iter)
+        _recovery.warn_unconverged(self, gap, n_iter, stacklevel=stacklevel)
         return topic_given_word, labels
 
     # SEAM (issue 17, llstopic.distributed): the fit between the space and p_d(y), for a space

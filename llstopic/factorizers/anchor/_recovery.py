@@ -346,10 +346,11 @@ def polish_summary(result):
 _ROUNDING_GAP = 1e-10
 
 
-def warn_unconverged(model, gap, n_iter):
+def warn_unconverged(model, gap, n_iter, stacklevel=6):
     """ConvergenceWarning naming what is compared when words did not reach ``tol``:
     those that reached ``max_iter``, and those whose solver stopped before it
-    with a duality gap above ``tol`` (no representable descent left)."""
+    with a duality gap above ``tol`` (no representable descent left).
+    ``stacklevel``: that of ``warnings.warn``, so that it names the caller's line."""
     what = ("duality gap (nats)" if model.loss == "kl" else
             "duality gap relative to the row's squared norm")
     stuck = n_iter >= model.max_iter
@@ -357,11 +358,11 @@ def warn_unconverged(model, gap, n_iter):
         warnings.warn(f"the per-word solver reached max_iter = {model.max_iter} for "
                       f"{int(stuck.sum())} words (largest {what} {float(gap[stuck].max()):.3g} "
                       f"> tol = {model.tol}); increase max_iter or tol", ConvergenceWarning,
-                      stacklevel=6)
+                      stacklevel=stacklevel)
     stopped = ~stuck & (gap > max(float(model.tol), _ROUNDING_GAP))
     if stopped.any():
         warnings.warn(f"the per-word solver stopped before tol = {model.tol} for "
                       f"{int(stopped.sum())} words without reaching max_iter (largest {what} "
                       f"{float(gap[stopped].max()):.3g}): no step it could represent in float64 "
                       f"decreased their loss further; their p(y|x) may be far from optimal",
-                      ConvergenceWarning, stacklevel=6)
+                      ConvergenceWarning, stacklevel=stacklevel)
