@@ -215,7 +215,7 @@ def test_the_search_warning_points_at_the_callers_line():
 
 def test_convergence_warnings_of_every_round_point_at_the_callers_line():
     # max_iter=1 leaves every word unconverged and the topics alike: the rounds run, and each
-    # round's recovery warns from 3 frames deeper than the first one's
+    # round's recovery warns from 2 frames deeper than the first one's
     problem = llstopic.make_finite_lls(200, 4, 10, 5000, alpha=1.0, beta=0.3, random_state=0)
     with pytest.warns(ConvergenceWarning) as record:
         model = llstopic.AnchorWords(4, max_iter=1, random_state=0).fit(problem.corpus)

@@ -334,7 +334,7 @@ class AnchorWords(Factorizer):
         space = state["space"]
         with thread_limits(self.n_jobs) as n_threads:
             with _phase("recovery", timings):
-                # warnings name the user's line: 3 frames deeper than the first recovery's
+                # warnings name the user's line: 2 frames deeper than the first recovery's
                 topic_given_word, _ = self._recover(space, n_threads, start, state["labels"],
                                                     stacklevel=8)
         topic_word, domain_topic = self._finish(corpus, representation,
