@@ -56,7 +56,8 @@ def newton_direction(hess, grad, c, support, n_support, keep, step, work):
     keeps a semi-definite block usable).  Writes ``step`` (all coordinates)
     and returns ``(status, mu)``: ``_FAILED`` if the factorisation fails,
     ``_FEASIBLE`` if ``c + step`` stays strictly positive on the support,
-    else ``_INFEASIBLE``; ``mu`` is the multiplier of the sum constraint (``d = -H^-1 (grad - mu)`` on the support).
+    else ``_INFEASIBLE``; ``mu`` is the multiplier of the sum constraint
+    (``d = -H^-1 (grad - mu)`` on the support).
 
     hess : IN float64 (n, n), only the support block is read
     keep : IN float64 (n,), the factor of each coordinate off the support

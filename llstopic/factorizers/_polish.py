@@ -301,8 +301,8 @@ class _Trace:
         self.objective.append(objective)
         # every step at DEBUG; every 10th at INFO, so that a long fit shows progress
         logger.log(logging.INFO if self.n_iter % 10 == 0 else logging.DEBUG,
-                   "polish: step %d, log-likelihood %.8f, objective %.8f per token", self.n_iter, loglik,
-                   objective)
+                   "polish: step %d, log-likelihood %.8f, objective %.8f per token", self.n_iter,
+                   loglik, objective)
         if len(self.objective) < 2 or not np.isfinite(self.objective[-2]):
             return False
         previous = self.objective[-2]
