@@ -43,13 +43,11 @@ Both solvers start from the uniform point, or (``warm=True``) from the
 caller's ``c``: every coordinate is first raised to at least ``_WARM_FLOOR``
 (far below the Newton face threshold, so exponentiated gradient can still
 revive it) and ``c`` renormalised, and Newton steps are tried from the first
-iteration on.  A warm start from a nearby point saves the early
-exponentiated-gradient iterations.  The KL recovery no longer solves from one
-(it was warm-started by the L2 solution until the cheaper KL face of
-``newton.newton_support`` made the uniform start faster, see
-``llstopic.factorizers.anchor._recovery``); the re-choice of duplicated
-anchors (``anchor._choice``) passes its previous answer with ``max_iter=0``,
-only to read each start's duality gap, and restarts the L2 solver from it.
+iteration on.  The KL recovery no longer solves from a warm start (the L2
+solution was one until the cheaper KL face of ``newton.newton_support`` made
+the uniform start faster, see ``llstopic.factorizers.anchor._recovery``); the
+re-choice of duplicated anchors (``anchor._choice``) passes its last answer
+with ``max_iter=0``, only to read each start's gap, and restarts L2 from it.
 
 Entries of ``r`` that no anchor row covers cannot be explained by any ``c``
 (their KL term is infinite for every ``c``); they are left out, and the row is
